@@ -1,0 +1,66 @@
+"""Small factories for test data."""
+
+from village_survey.accounts.models import User
+from village_survey.areas.models import County, Household, Township, Village
+from village_survey.extensions import db
+
+PASSWORD = "correct-horse"
+
+
+def make_county(code, name=None):
+    county = County(code=code, name=name or f"县{code}")
+    db.session.add(county)
+    return county
+
+
+def make_township(county, suffix="100", name=None):
+    township = Township(code=f"{county.code}{suffix}", name=name or f"镇{county.code}{suffix}", county=county)
+    db.session.add(township)
+    return township
+
+
+def make_village(township, suffix="200", name=None, registered=100):
+    village = Village(code=f"{township.code}{suffix}", name=name or f"村{township.code}{suffix}",
+                      township=township, registered_households=registered)
+    db.session.add(village)
+    return village
+
+
+def make_household(village, number="1组1号", head="张三"):
+    household = Household(village=village, house_number=number, head_name=head)
+    db.session.add(household)
+    return household
+
+
+def make_user(username, role, county=None, township=None, password=PASSWORD, active=True):
+    user = User(username=username, role=role, county=county, township=township, active=active)
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+class World:
+    """Named handles on the objects of a small two-county world."""
+
+
+def make_world():
+    w = World()
+    w.county_a = make_county("360402", "濂溪区")
+    w.county_b = make_county("360403", "浔阳区")
+    w.township_a = make_township(w.county_a, "100", "甲镇")
+    w.township_a2 = make_township(w.county_a, "101", "乙镇")
+    w.township_b = make_township(w.county_b, "100", "丙镇")
+    w.village_a = make_village(w.township_a, "200", "甲村")
+    w.village_a2 = make_village(w.township_a2, "200", "乙村")
+    w.village_b = make_village(w.township_b, "200", "丙村")
+    w.household_a = make_household(w.village_a, "1组1号", "王甲")
+    w.household_a2 = make_household(w.village_a2, "1组2号", "王乙")
+    w.household_b = make_household(w.village_b, "1组3号", "王丙")
+    w.surveyor_a = make_user("surveyor-a", "surveyor", township=w.township_a)
+    w.surveyor_b = make_user("surveyor-b", "surveyor", township=w.township_b)
+    w.reviewer_a = make_user("reviewer-a", "reviewer", county=w.county_a)
+    w.viewer_a = make_user("viewer-a", "viewer", county=w.county_a)
+    w.viewer_city = make_user("viewer-city", "viewer")
+    w.admin = make_user("admin", "admin")
+    db.session.commit()
+    return w

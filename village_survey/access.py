@@ -1,0 +1,92 @@
+"""The one place that decides who may see and do what, by role and by area.
+
+Every view and API goes through these queries and checks. Something outside the user's area
+is answered with 404, so that a URL never reveals that it exists.
+"""
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from village_survey.areas.models import County, Household, Township, Village
+from village_survey.extensions import db
+
+WRITE_ROLES = ("surveyor", "reviewer", "admin")
+
+
+def _limit(stmt, user, township_col, county_col):
+    level = user.scope_level
+    if level == "township":
+        return stmt.where(township_col == user.township_id)
+    if level == "county":
+        return stmt.where(county_col == user.county_id)
+    return stmt
+
+
+def counties_query(user):
+    stmt = select(County)
+    if user.scope_level != "city":
+        county_id = user.county_id if user.scope_level == "county" else user.township.county_id
+        stmt = stmt.where(County.id == county_id)
+    return stmt
+
+
+def townships_query(user):
+    return _limit(select(Township), user, Township.id, Township.county_id)
+
+
+def villages_query(user):
+    stmt = select(Village).join(Village.township)
+    return _limit(stmt, user, Village.township_id, Township.county_id)
+
+
+def households_query(user):
+    stmt = select(Household).join(Household.village).join(Village.township)
+    return _limit(stmt, user, Village.township_id, Township.county_id)
+
+
+_QUERIES = {
+    County: counties_query,
+    Township: townships_query,
+    Village: villages_query,
+    Household: households_query,
+}
+
+
+def get_in_scope_or_404(model, ident, user=None):
+    """Load one area or household, or 404 if it does not exist or lies outside the user's area."""
+    user = user or current_user
+    if not isinstance(ident, int):
+        abort(404)
+    stmt = _QUERIES[model](user).where(model.id == ident)
+    obj = db.session.scalars(stmt).first()
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def can_write(user):
+    return user.is_authenticated and user.role in WRITE_ROLES
+
+
+def roles_required(*roles):
+    """Allow the view only to these roles; others get 403 (they know the feature exists)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                abort(401)
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def admin_required(view):
+    return roles_required("admin")(view)

@@ -1,0 +1,1 @@
+"""Accounts: users, their role and area, login and passwords."""

@@ -1,0 +1,76 @@
+"""The user account: a role and an area (township, county or the whole city)."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from village_survey.areas.models import County, Township, utcnow
+from village_survey.extensions import db
+
+ROLES = ("surveyor", "reviewer", "viewer", "admin")
+# Which scope levels each role may have (DESIGN.md, "Who uses it").
+ROLE_LEVELS = {
+    "surveyor": ("township",),
+    "reviewer": ("county",),
+    "viewer": ("county", "city"),
+    "admin": ("city",),
+}
+DEMO_USERNAMES = ("demo-surveyor", "demo-reviewer", "demo-viewer", "demo-admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('surveyor','reviewer','viewer','admin')", name="role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Changing it logs out every session and "remember me" cookie of the user.
+    session_token: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    county: Mapped[County | None] = relationship()
+    township: Mapped[Township | None] = relationship()
+
+    def set_password(self, password):
+        import secrets
+
+        self.password_hash = generate_password_hash(password)
+        self.session_token = secrets.token_hex(16)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self):
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def scope_level(self):
+        if self.township_id is not None:
+            return "township"
+        if self.county_id is not None:
+            return "county"
+        return "city"
+
+    @property
+    def scope_area(self):
+        """The township or county the user is bound to, or None for the city."""
+        return self.township or self.county
+
+    @property
+    def scope_spec(self):
+        """The scope as written on the command line: city, county:<code> or township:<code>."""
+        area = self.scope_area
+        return "city" if area is None else f"{self.scope_level}:{area.code}"

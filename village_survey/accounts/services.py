@@ -1,0 +1,79 @@
+"""Account operations shared by the admin pages and the command line."""
+
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from village_survey.accounts.models import ROLE_LEVELS, ROLES, User
+from village_survey.areas.models import County, Township
+from village_survey.extensions import db
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,40}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be done; the message is for the user."""
+
+
+def parse_scope(spec):
+    """Turn ``city``, ``county:<code>`` or ``township:<code>`` into (county, township)."""
+    spec = (spec or "").strip()
+    if spec == "city":
+        return None, None
+    level, _sep, code = spec.partition(":")
+    if level == "county" and code:
+        county = db.session.scalars(select(County).where(County.code == code)).first()
+        if county is None:
+            raise AccountError(_("No county with code %(code)s.", code=code))
+        return county, None
+    if level == "township" and code:
+        township = db.session.scalars(select(Township).where(Township.code == code)).first()
+        if township is None:
+            raise AccountError(_("No township with code %(code)s.", code=code))
+        return None, township
+    raise AccountError(_("The area must be city, county:<code> or township:<code>."))
+
+
+def check_role_scope(role, county, township):
+    if role not in ROLES:
+        raise AccountError(_("Unknown role %(role)s.", role=role))
+    level = "township" if township else "county" if county else "city"
+    if level not in ROLE_LEVELS[role]:
+        raise AccountError(
+            _("A %(role)s cannot have the area level %(level)s.", role=role, level=level)
+        )
+
+
+def check_password_strength(password):
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+
+
+def create_user(username, password, role, scope_spec, locale=None):
+    """Create a user (not yet committed); raise AccountError with a message for bad input."""
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise AccountError(
+            _("A username has 3 to 40 letters, digits, dots, dashes or underscores.")
+        )
+    if db.session.scalars(select(User).where(User.username == username)).first():
+        raise AccountError(_("The username %(name)s is taken.", name=username))
+    county, township = parse_scope(scope_spec)
+    check_role_scope(role, county, township)
+    check_password_strength(password)
+    user = User(username=username, role=role, county=county, township=township, locale=locale)
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+def assign_role_scope(user, role, scope_spec):
+    county, township = parse_scope(scope_spec)
+    check_role_scope(role, county, township)
+    user.role, user.county, user.township = role, county, township
+    if township is None:
+        user.township_id = None
+    if county is None:
+        user.county_id = None

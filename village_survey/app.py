@@ -1,0 +1,102 @@
+"""The application factory: configuration, extensions, blueprints and commands."""
+
+import os
+
+from flask import Flask, request
+from flask_login import current_user
+
+from village_survey import config as config_module
+from village_survey.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+# Endpoints anyone may reach without logging in.
+PUBLIC_ENDPOINTS = {"accounts.login", "static", "core.set_language", "core.healthz"}
+
+
+def create_app(config_name=None, **overrides):
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    config_name = config_name or os.environ.get("VILLAGE_SURVEY_CONFIG", "development")
+    app.config.from_object(config_module.CONFIGS[config_name])
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = os.path.join(app.instance_path, "village_survey.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["PRODUCTION"]:
+        config_module.check_production(app.config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+
+    from village_survey.cli import register_commands
+
+    register_commands(app)
+    if app.config["PRODUCTION"]:
+        from village_survey.demo import warn_if_demo_users
+
+        warn_if_demo_users(app)
+    return app
+
+
+def _init_extensions(app):
+    from village_survey import i18n
+    from village_survey.accounts.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = i18n._l("Please log in to see this page.")
+    login_manager.needs_refresh_message = i18n._l("Please log in again.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        ident, _, token = user_id.partition(":")
+        if not ident.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or not token or user.session_token != token:
+            return None
+        return user
+
+
+def _register_blueprints(app):
+    from village_survey.accounts.views import admin_bp as accounts_admin_bp
+    from village_survey.accounts.views import bp as accounts_bp
+    from village_survey.areas.views import admin_bp as areas_admin_bp
+    from village_survey.areas.views import bp as areas_bp
+    from village_survey.core.views import bp as core_bp
+
+    for blueprint in (core_bp, accounts_bp, accounts_admin_bp, areas_bp, areas_admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_hooks(app):
+    from village_survey.core import errors
+    from village_survey.security import set_security_headers
+
+    errors.register(app)
+
+    @app.before_request
+    def require_login():
+        # Access is denied by default: a new view is private unless listed as public.
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    app.after_request(set_security_headers)

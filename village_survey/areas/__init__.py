@@ -1,0 +1,1 @@
+"""The administrative hierarchy: county-level units, townships, villages and their farmhouses."""

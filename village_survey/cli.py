@@ -1,0 +1,48 @@
+"""Flask commands: demo data and user accounts."""
+
+import sys
+
+import click
+from flask import current_app
+from flask_babel import gettext as _
+
+from village_survey.accounts.models import ROLES
+from village_survey.accounts.services import AccountError, create_user
+from village_survey.extensions import db
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Create the reproducible demo data and the demo users (once)."""
+    from village_survey.demo import seed_demo
+
+    if seed_demo():
+        db.session.commit()
+        click.echo(_("Demo data created. Log in as demo-surveyor, demo-reviewer, demo-viewer or "
+                     "demo-admin with the password %(pw)s.", pw=current_app.config["DEMO_PASSWORD"]))
+    else:
+        click.echo(_("Demo data is already there; nothing changed."))
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--area", required=True, help="city, county:<code> or township:<code>")
+def create_user_command(username, role, area):
+    """Create a user; the password is asked for, or read from standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        create_user(username, password, role, area)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(_("User %(name)s created.", name=username))
+
+
+def register_commands(app):
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)

@@ -1,0 +1,1 @@
+"""The shell of the app: dashboard, language switch, error pages, health check."""

@@ -1,0 +1,45 @@
+"""The dashboard, the language switch and the health check."""
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from village_survey.access import counties_query, households_query, townships_query, villages_query
+from village_survey.extensions import csrf, db
+from village_survey.security import safe_next
+
+bp = Blueprint("core", __name__)
+
+
+def _count(stmt):
+    return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+
+
+@bp.route("/")
+def dashboard():
+    user = current_user
+    counts = {
+        "counties": _count(counties_query(user)),
+        "townships": _count(townships_query(user)),
+        "villages": _count(villages_query(user)),
+        "households": _count(households_query(user)),
+    }
+    return render_template("core/dashboard.html", counts=counts)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    locale = request.form.get("locale", "")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("core.dashboard"))
+
+
+@bp.route("/healthz")
+@csrf.exempt
+def healthz():
+    db.session.execute(select(1))
+    return {"status": "ok"}

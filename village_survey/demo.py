@@ -1,0 +1,106 @@
+"""Reproducible demo data: Jiujiang's 13 county-level units, generated townships, villages,
+households and the four demo users (see README)."""
+
+import random
+
+from flask import current_app
+from sqlalchemy import insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from village_survey.accounts.models import DEMO_USERNAMES, User
+from village_survey.areas.models import County, Household, Township, Village
+from village_survey.extensions import db
+
+SEED = 360400
+# GB/T 2260 codes of Jiujiang's county-level divisions (DESIGN.md).
+COUNTIES = (
+    ("360402", "濂溪区"), ("360403", "浔阳区"), ("360404", "柴桑区"), ("360423", "武宁县"),
+    ("360424", "修水县"), ("360425", "永修县"), ("360426", "德安县"), ("360428", "都昌县"),
+    ("360429", "湖口县"), ("360430", "彭泽县"), ("360481", "瑞昌市"), ("360482", "共青城市"),
+    ("360483", "庐山市"),
+)
+PLACE_SYLLABLES = "石桥港山湖塘源坪岭田溪泉林口坑垄冲湾洲丰新安和兴福宁乐平江畈桥头洞下上高"
+SURNAMES = "刘陈李王张胡黄吴徐周熊罗万彭余邹曾涂肖朱汪何夏柯蔡"
+GIVEN = "建国华明军平强伟红英兰芳秀珍金水根生发春林海云桂花德福文志"
+
+
+def _place_name(rng, suffix, used):
+    while True:
+        name = rng.choice(PLACE_SYLLABLES) + rng.choice(PLACE_SYLLABLES) + suffix
+        if name not in used:
+            used.add(name)
+            return name
+
+
+def _households(rng, village_id, count):
+    rows = []
+    for n in range(1, count + 1):
+        group = 1 + (n - 1) // 15
+        rows.append({
+            "village_id": village_id,
+            "house_number": f"{group}组{n}号",
+            "head_name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
+            "phone": f"1{rng.choice('35789')}{rng.randrange(10**9):09d}" if rng.random() < 0.6 else None,
+        })
+    return rows
+
+
+def seed_demo(townships_per_county=(3, 4), villages_per_township=(4, 6), households_per_village=(25, 45)):
+    """Create the demo data once; return False if it is already there."""
+    if db.session.scalars(select(User).where(User.username.in_(DEMO_USERNAMES))).first():
+        return False
+    rng = random.Random(SEED)
+    counties = {}
+    for code, name in COUNTIES:
+        county = db.session.scalars(select(County).where(County.code == code)).first()
+        if county is None:
+            county = County(code=code, name=name)
+            db.session.add(county)
+        counties[code] = county
+    db.session.flush()
+
+    first_township = None
+    for code, _name in COUNTIES:
+        used = set()
+        for t in range(rng.randint(*townships_per_county)):
+            township = Township(code=f"{code}{100 + t:03d}", name=_place_name(rng, "镇", used),
+                                county=counties[code])
+            db.session.add(township)
+            db.session.flush()
+            first_township = first_township or township
+            for v in range(rng.randint(*villages_per_township)):
+                registered = rng.randint(60, 160)
+                village = Village(code=f"{township.code}{200 + v:03d}", name=_place_name(rng, "村", used),
+                                  township=township, registered_households=registered)
+                db.session.add(village)
+                db.session.flush()
+                known = min(registered, rng.randint(*households_per_village))
+                db.session.execute(insert(Household), _households(rng, village.id, known))
+
+    password = current_app.config["DEMO_PASSWORD"]
+    first_county = counties[COUNTIES[0][0]]
+    for username, role, county, township in (
+        ("demo-surveyor", "surveyor", None, first_township),
+        ("demo-reviewer", "reviewer", first_county, None),
+        ("demo-viewer", "viewer", None, None),
+        ("demo-admin", "admin", None, None),
+    ):
+        user = User(username=username, role=role, county=county, township=township)
+        user.set_password(password)
+        db.session.add(user)
+    return True
+
+
+def warn_if_demo_users(app):
+    """A real deployment must not keep the demo accounts with their published password."""
+    with app.app_context():
+        try:
+            found = db.session.scalars(select(User.username).where(User.username.in_(DEMO_USERNAMES))).all()
+        except SQLAlchemyError:
+            db.session.rollback()
+            return
+        if found:
+            app.logger.warning(
+                "Demo accounts exist (%s) with the published password: deactivate them before real use.",
+                ", ".join(found),
+            )
