@@ -4,10 +4,12 @@ Set TEST_DATABASE_URL (e.g. postgresql+psycopg:///village_survey_test) to run on
 otherwise each run gets a fresh SQLite file. Domain tests (tests/scoring) need none of this.
 """
 
+import contextvars
 import os
 import re
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -30,10 +32,22 @@ def _reset_database():
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own app context, as a real server does.
+
+    The test holds an app context for its database work; without this, Flask would reuse it
+    for the request and leak `g` (the logged-in user) from one client's request to another's.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _app(tmp_path_factory):
     url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _reset_database()
         upgrade()
@@ -80,7 +94,7 @@ class Auth:
     def login(self, username, password=factories.PASSWORD):
         token = csrf_token(self.client)
         return self.client.post("/login", data={"username": username, "password": password,
-                                                "csrf_token": token})
+                                                "remember": "y", "csrf_token": token})
 
     def post(self, path, data=None, **kwargs):
         """POST a form with a valid CSRF token taken from the page itself (or the dashboard)."""

@@ -1,5 +1,8 @@
 """Small factories for test data."""
 
+import functools
+import secrets
+
 from village_survey.accounts.models import User
 from village_survey.areas.models import County, Household, Township, Village
 from village_survey.extensions import db
@@ -32,9 +35,17 @@ def make_household(village, number="1组1号", head="张三"):
     return household
 
 
-def make_user(username, role, county=None, township=None, password=PASSWORD, active=True):
-    user = User(username=username, role=role, county=county, township=township, active=active)
+@functools.cache
+def _password_hash(password):
+    # Hashing is deliberately slow; tests reuse one hash per password.
+    user = User()
     user.set_password(password)
+    return user.password_hash
+
+
+def make_user(username, role, county=None, township=None, password=PASSWORD, active=True):
+    user = User(username=username, role=role, county=county, township=township, active=active,
+                password_hash=_password_hash(password), session_token=secrets.token_hex(16))
     db.session.add(user)
     return user
 

@@ -8,7 +8,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from village_survey.areas.models import County, Household, Township, Village
 from village_survey.extensions import db
@@ -26,10 +26,12 @@ def _limit(stmt, user, township_col, county_col):
 
 
 def counties_query(user):
+    """County pages are for county- and city-level users; township staff start at their township."""
     stmt = select(County)
-    if user.scope_level != "city":
-        county_id = user.county_id if user.scope_level == "county" else user.township.county_id
-        stmt = stmt.where(County.id == county_id)
+    if user.scope_level == "county":
+        return stmt.where(County.id == user.county_id)
+    if user.scope_level == "township":
+        return stmt.where(false())
     return stmt
 
 

@@ -86,9 +86,11 @@ def _register_blueprints(app):
 
 def _register_hooks(app):
     from village_survey.core import errors
+    from village_survey.core.paging import page_url
     from village_survey.security import set_security_headers
 
     errors.register(app)
+    app.jinja_env.globals["page_url"] = page_url
 
     @app.before_request
     def require_login():

@@ -19,6 +19,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
+    # Babel reads zh_CN as zh_Hans_CN, so the Chinese catalog lives in translations/zh_Hans_CN.
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     # Flask-Babel resolves this against the app's root path (the package folder).

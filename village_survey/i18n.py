@@ -1,5 +1,6 @@
 """Locale choice and Babel formatting helpers for templates."""
 
+from babel import Locale
 from flask import current_app, has_request_context, session
 from flask_babel import format_date, get_locale, format_datetime, format_decimal, format_number, format_percent
 from flask_babel import lazy_gettext as _l
@@ -27,6 +28,7 @@ def init_app(app):
         percent=format_percent,
         date=format_date,
         datetime=format_datetime,
+        locale=Locale.parse,
     )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,

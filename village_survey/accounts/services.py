@@ -8,6 +8,7 @@ from sqlalchemy import select
 from village_survey.accounts.models import ROLE_LEVELS, ROLES, User
 from village_survey.areas.models import County, Township
 from village_survey.extensions import db
+from village_survey.i18n import LEVEL_LABELS, ROLE_LABELS
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,40}$")
 MIN_PASSWORD_LENGTH = 8
@@ -41,9 +42,8 @@ def check_role_scope(role, county, township):
         raise AccountError(_("Unknown role %(role)s.", role=role))
     level = "township" if township else "county" if county else "city"
     if level not in ROLE_LEVELS[role]:
-        raise AccountError(
-            _("A %(role)s cannot have the area level %(level)s.", role=role, level=level)
-        )
+        raise AccountError(_("A %(role)s cannot work at the level of a %(level)s.",
+                             role=ROLE_LABELS[role], level=LEVEL_LABELS[level]))
 
 
 def check_password_strength(password):

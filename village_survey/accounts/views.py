@@ -62,7 +62,7 @@ def change_password():
             audit.record("password_changed", current_user)
             db.session.commit()
             # The session token changed: log in again on this device only.
-            login_user(current_user, remember=True)
+            login_user(current_user._get_current_object(), remember=True)
             flash(_("Your password was changed. Other devices were logged out."), "success")
             return redirect(url_for("core.dashboard"))
     status = 400 if request.method == "POST" else 200
