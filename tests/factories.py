@@ -75,3 +75,23 @@ def make_world():
     w.admin = make_user("admin", "admin")
     db.session.commit()
     return w
+
+
+def complete_answers(**overrides):
+    """A complete, valid farmhouse survey (form version 1)."""
+    answers = {
+        "house_number": "1组1号", "head_name": "王甲", "phone": "13800000000", "residents": 4,
+        "latitude": 29.7, "longitude": 116.0, "gps_accuracy_m": 8, "survey_date": "2026-03-15",
+        "year_built": 2008, "storeys": 2, "floor_area_m2": 180, "structure": "brick_concrete",
+        "safety_appraisal": "B", "visible_danger": False, "roof_insulation": True, "wall_insulation": False,
+        "efficient_windows": True, "shading": True, "energy_design": "no", "green_materials": False,
+        "electricity_kwh": 2400, "lpg_kg": 90, "firewood_kg": 300, "biogas_digester": "none",
+        "primary_stove": "electric", "secondary_stove": "lpg", "heating": "heat_pump_ac",
+        "hot_water": "solar_thermal", "ac_label_grade": "2", "lamps_led": 8, "lamps_cfl": 1,
+        "lamps_incandescent": 0, "grid_connected": True, "supply_hours": 24, "evening_hours": 6,
+        "outages_per_week": 0, "outage_hours_per_week": 0, "voltage_damage": False,
+        "electric_vehicle": False, "electric_bike": True, "electric_farm_machinery": False,
+        "pv_installed": True, "pv_kwp": 5, "pv_year": 2022, "pv_location": "roof", "pv_mode": "self_use_surplus",
+    }
+    answers.update(overrides)
+    return {k: v for k, v in answers.items() if v is not None}

@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask_login import current_user
 
 from village_survey import config as config_module
@@ -68,7 +68,7 @@ def _init_extensions(app):
         if not ident.isdigit():
             return None
         user = db.session.get(User, int(ident))
-        if user is None or not token or user.session_token != token:
+        if user is None or not user.active or not token or user.session_token != token:
             return None
         return user
 
@@ -79,8 +79,10 @@ def _register_blueprints(app):
     from village_survey.areas.views import admin_bp as areas_admin_bp
     from village_survey.areas.views import bp as areas_bp
     from village_survey.core.views import bp as core_bp
+    from village_survey.surveys.api import bp as api_bp
+    from village_survey.surveys.views import bp as surveys_bp
 
-    for blueprint in (core_bp, accounts_bp, accounts_admin_bp, areas_bp, areas_admin_bp):
+    for blueprint in (core_bp, accounts_bp, accounts_admin_bp, areas_bp, areas_admin_bp, surveys_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -98,6 +100,8 @@ def _register_hooks(app):
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
+            if request.blueprint == "api":
+                abort(401)  # answered as JSON by the error handler; the phone shows a login prompt
             return login_manager.unauthorized()
         return None
 

@@ -42,6 +42,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
 
+    # Survey photos on disk; empty means instance/photos.
+    PHOTO_FOLDER = os.environ.get("PHOTO_FOLDER")
+    PHOTO_MAX_BYTES = 10_000_000
     PAGE_SIZE = 25
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     DEMO_PASSWORD = "demo12345"

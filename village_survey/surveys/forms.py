@@ -1,0 +1,238 @@
+"""The survey form: one WTForms class generated from the data dictionary.
+
+It is the single source of validation: the pages post it as a form, the JSON API converts the
+`answers` object to the same form data (after checking JSON types) and validates it the same way.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, Length, Optional, Regexp, StopValidation, ValidationError
+
+from village_survey import survey_fields as sf
+from village_survey.surveys.labels import CHECK_MESSAGES, CODE_LABELS, FIELD_LABELS, UNIT_LABELS
+
+SELECT_THRESHOLD = 6  # code fields with more choices are a drop-down, fewer are radio buttons
+
+
+class AllowedRange:
+    """The allowed range of a key, with "this year" and "today" taken on the day of checking."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __call__(self, form, field):
+        value = field.data
+        if value is None:
+            return
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise StopValidation(_("Enter a number."))
+        low, high = sf.allowed_range(self.key, form.today)
+        if isinstance(value, dt.date):
+            if high is not None and value > high:
+                raise ValidationError(_("The date cannot be in the future."))
+            return
+        if (low is not None and value < low) or (high is not None and value > high):
+            if high is None:
+                raise ValidationError(_("Must be at least %(min)s.", min=_fmt(low)))
+            raise ValidationError(_("Must be between %(min)s and %(max)s.", min=_fmt(low), max=_fmt(high)))
+
+
+def _fmt(value):
+    return format_decimal(value) if isinstance(value, (int, float, Decimal)) else str(value)
+
+
+def _field_for(spec):
+    label = FIELD_LABELS[spec.key]
+    unit = UNIT_LABELS.get(spec.unit, "")
+    common = {"label": label, "description": unit}
+    validators = [Optional()]
+    if spec.type == "text":
+        validators.append(Length(max=spec.max_length))
+        if spec.characters:
+            validators.append(Regexp(r"^[0-9+\- ]*$", message=_l("Use only digits, + and -.")))
+        klass = TextAreaField if spec.key == "notes" else StringField
+        render = {"maxlength": spec.max_length}
+        if spec.key == "phone":
+            render.update(type="tel", inputmode="tel", autocomplete="off")
+        return klass(validators=validators, filters=[lambda v: v.strip() if isinstance(v, str) else v],
+                     render_kw=render, **common)
+    if spec.type in ("int", "year"):
+        return IntegerField(validators=validators + [AllowedRange(spec.key)],
+                            render_kw={"inputmode": "numeric", "pattern": "[0-9]*"}, **common)
+    if spec.type == "decimal":
+        return DecimalField(places=None, validators=validators + [AllowedRange(spec.key)],
+                            render_kw={"inputmode": "decimal"}, **common)
+    if spec.type == "date":
+        return DateField(validators=validators + [AllowedRange(spec.key)], **common)
+    if spec.type == "bool":
+        return RadioField(choices=[("true", _l("Yes")), ("false", _l("No"))], validate_choice=False,
+                          validators=validators + [AnyOf(("true", "false"), message=_l("Choose yes or no."))],
+                          **common)
+    labels = CODE_LABELS[spec.key]
+    choices = [(code, labels[code]) for code in spec.codes]
+    klass = SelectField if len(choices) > SELECT_THRESHOLD else RadioField
+    if klass is SelectField:
+        choices = [("", _l("— choose —"))] + choices
+    return klass(choices=choices, validate_choice=False,
+                 validators=validators + [AnyOf(spec.codes, message=_l("Not one of the listed choices."))],
+                 **common)
+
+
+class SurveyAnswersForm(FlaskForm):
+    """Every answer key of the current form version as a field (CSRF is checked app-wide)."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or dt.date.today()
+
+
+for _spec in sf.FIELDS.values():
+    setattr(SurveyAnswersForm, _spec.key, _field_for(_spec))
+
+
+@dataclass
+class Checked:
+    """The outcome of validating answers: typed answers (JSON-ready), errors and warnings by key."""
+
+    answers: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    warnings: dict = field(default_factory=dict)
+
+    def add(self, kind, key, message):
+        getattr(self, kind).setdefault(key, []).append(str(message))
+
+
+def _typed(spec, value):
+    """The JSON value of a validated field's data (None when unanswered)."""
+    if value is None or value == "":
+        return None
+    if spec.type == "bool":
+        return value == "true"
+    if spec.type == "decimal":
+        number = float(value)
+        return int(number) if number.is_integer() and abs(number) < 1e15 else number
+    if spec.type == "date":
+        return value.isoformat()
+    return value
+
+
+def _usual_warnings(checked, raw_values, today, year):
+    for key, value in raw_values.items():
+        spec = sf.FIELDS[key]
+        if spec.usual_min is None and spec.usual_max is None:
+            continue
+        low, high = sf.usual_range(key, today, year)
+        if isinstance(value, Decimal):
+            value = float(value)
+        if (low is not None and value < low) or (high is not None and value > high):
+            if low is None:
+                message = _("Unusual: usually at most %(max)s. Please check.", max=_fmt(high))
+            elif isinstance(value, dt.date):
+                message = _("Unusual: the date is not in the survey year. Please check.")
+            else:
+                message = _("Unusual: usually between %(min)s and %(max)s. Please check.",
+                            min=_fmt(low), max=_fmt(high))
+            checked.add("warnings", key, message)
+
+
+def check_form(form, status, year, today=None):
+    """Validate a filled SurveyAnswersForm; `submitted` also needs the required answers."""
+    today = today or form.today
+    checked = Checked()
+    form.validate()
+    raw_values = {}
+    for key, spec in sf.FIELDS.items():
+        f = form[key]
+        if f.errors:
+            for message in f.errors:
+                checked.add("errors", key, message)
+            continue
+        value = _typed(spec, f.data)
+        if value is not None:
+            checked.answers[key] = value
+            if spec.type not in ("bool", "code", "text"):
+                raw_values[key] = f.data
+    _usual_warnings(checked, raw_values, today, year)
+    if checked.errors:
+        return checked
+    # Contradictions are refused even in a draft; they only arise once both answers are there.
+    for problem in sf.cross_check_problems(checked.answers):
+        kind = "errors" if problem.severity == "error" else "warnings"
+        checked.add(kind, problem.keys[0], CHECK_MESSAGES[problem.code])
+    if status == "submitted":
+        for key in sf.missing_required(checked.answers):
+            checked.add("errors", key, _("Required to submit."))
+    return checked
+
+
+def check_formdata(formdata, status, year, today=None):
+    return check_form(SurveyAnswersForm(formdata=formdata, today=today), status, year, today)
+
+
+def _json_type_error(spec, value):
+    """A message if a JSON value has the wrong type for its key, else None."""
+    if value is None:
+        return None
+    if spec.type in ("text", "code", "date"):
+        ok = isinstance(value, str)
+    elif spec.type == "bool":
+        ok = isinstance(value, bool)
+    elif spec.type in ("int", "year"):
+        ok = isinstance(value, int) and not isinstance(value, bool) or (
+            isinstance(value, float) and math.isfinite(value) and value.is_integer())
+    else:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        return None
+    expected = {"text": _("text"), "code": _("a code"), "date": _("a date (YYYY-MM-DD)"), "bool": _("true or false"),
+                "int": _("a whole number"), "year": _("a year"), "decimal": _("a number")}[spec.type]
+    return _("Wrong type: expected %(expected)s.", expected=expected)
+
+
+def _as_formdata(spec, value):
+    if spec.type == "bool":
+        return "true" if value else "false"
+    if spec.type in ("int", "year"):
+        return str(int(value))
+    return str(value)
+
+
+def json_to_formdata(answers):
+    """Check the JSON types of an `answers` object; return (form data, errors by key)."""
+    errors = {}
+    data = MultiDict()
+    if not isinstance(answers, dict):
+        return data, {"answers": [_("Must be an object of answers.")]}
+    for key, value in answers.items():
+        spec = sf.FIELDS.get(key)
+        if spec is None:
+            errors[key] = [_("Unknown answer key.")]
+            continue
+        problem = _json_type_error(spec, value)
+        if problem:
+            errors[key] = [problem]
+        elif value is not None:
+            data[key] = _as_formdata(spec, value)
+    return data, errors
+
+
+def answers_to_formdata(answers):
+    """Stored (typed) answers as form data, to fill the form or to merge a step into them."""
+    data = MultiDict()
+    for key, value in answers.items():
+        spec = sf.FIELDS.get(key)
+        if spec is not None and value is not None:
+            data[key] = _as_formdata(spec, value)
+    return data

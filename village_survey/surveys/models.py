@@ -1,0 +1,86 @@
+"""Surveys (one per household and year), their revisions and their photos."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from village_survey.accounts.models import User
+from village_survey.areas.models import Household, utcnow
+from village_survey.extensions import db
+
+STATUSES = ("draft", "submitted", "approved", "returned")
+PHOTO_KINDS = ("house", "roof", "stove", "other")
+
+
+class Survey(db.Model):
+    __tablename__ = "surveys"
+    __table_args__ = (
+        UniqueConstraint("household_id", "year"),
+        CheckConstraint("status IN ('draft','submitted','approved','returned')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Given by the phone when the survey is created: the key of the idempotent sync API.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    year: Mapped[int]
+    form_version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    answers: Mapped[dict] = mapped_column(JSON)
+    # sha256 of the canonical content last accepted: the same content again changes nothing.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(default=1)
+    reviewer_comment: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    household: Mapped[Household] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    revisions: Mapped[list["SurveyRevision"]] = relationship(
+        back_populates="survey", order_by="SurveyRevision.number", cascade="all, delete-orphan")
+    photos: Mapped[list["Photo"]] = relationship(back_populates="survey", order_by="Photo.created_at",
+                                                 cascade="all, delete-orphan")
+
+
+class SurveyRevision(db.Model):
+    """One accepted change of a survey: who, when, the status, and field by field what changed."""
+
+    __tablename__ = "survey_revisions"
+    __table_args__ = (UniqueConstraint("survey_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(12))
+    # {key: [old, new]} for every answer that changed; status changes are in `status`.
+    changes: Mapped[dict] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    survey: Mapped[Survey] = relationship(back_populates="revisions")
+    user: Mapped[User | None] = relationship()
+
+
+class Photo(db.Model):
+    __tablename__ = "photos"
+    __table_args__ = (CheckConstraint("kind IN ('house','roof','stove','other')", name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Path below the photo folder (PHOTO_FOLDER); the thumbnail sits beside it.
+    path: Mapped[str] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    survey: Mapped[Survey] = relationship(back_populates="photos")

@@ -1,0 +1,146 @@
+"""The OpenAPI 3.1 description of the sync API, built from the survey's data dictionary."""
+
+import datetime as dt
+
+from village_survey import survey_fields as sf
+
+
+def _answer_schema(spec, today):
+    low, high = sf.allowed_range(spec.key, today)
+    if spec.type in ("text",):
+        schema = {"type": "string", "maxLength": spec.max_length}
+        if spec.characters:
+            schema["pattern"] = r"^[0-9+\- ]*$"
+    elif spec.type == "code":
+        schema = {"type": "string", "enum": list(spec.codes)}
+    elif spec.type == "bool":
+        schema = {"type": "boolean"}
+    elif spec.type == "date":
+        schema = {"type": "string", "format": "date"}
+    else:
+        schema = {"type": "integer" if spec.type in ("int", "year") else "number"}
+        if low is not None:
+            schema["minimum"] = low
+        if high is not None:
+            schema["maximum"] = high
+    if spec.unit:
+        schema["description"] = spec.unit
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def openapi_document(today=None):
+    today = today or dt.date.today()
+    answers = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {key: _answer_schema(spec, today) for key, spec in sf.FIELDS.items()},
+    }
+    error = {"type": "object", "required": ["error", "status"],
+             "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}}
+    messages = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+    state = {
+        "type": "object",
+        "required": ["uuid", "status", "revision", "year", "form_version", "household_id", "answers"],
+        "properties": {
+            "uuid": {"type": "string", "format": "uuid"},
+            "status": {"type": "string", "enum": ["draft", "submitted", "approved", "returned"]},
+            "revision": {"type": "integer"},
+            "reviewer_comment": {"type": ["string", "null"]},
+            "year": {"type": "integer"},
+            "form_version": {"type": "integer"},
+            "village_id": {"type": "integer"},
+            "household_id": {"type": "integer"},
+            "answers": {"$ref": "#/components/schemas/Answers"},
+            "updated_at": {"type": "string"},
+            "photos": {"type": "array", "items": {"type": "object"}},
+            "warnings": {"$ref": "#/components/schemas/Messages"},
+        },
+    }
+    put_body = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["form_version", "year", "status", "answers"],
+        "properties": {
+            "form_version": {"type": "integer", "enum": list(sf.SUPPORTED_FORM_VERSIONS)},
+            "year": {"type": "integer", "minimum": 2000, "maximum": today.year + 1},
+            "village_id": {"type": "integer", "description": "for a new household"},
+            "household_id": {"type": "integer", "description": "a known household"},
+            "status": {"type": "string", "enum": ["draft", "submitted"]},
+            "answers": {"$ref": "#/components/schemas/Answers"},
+        },
+    }
+    csrf = [{"session": [], "csrf": []}]
+    json_error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    uuid_param = {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+
+    def state_response(description):
+        return {"description": description,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SurveyState"}}}}
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "village_survey sync API", "version": "1",
+                 "description": "Idempotent on the survey UUID. Send the CSRF token from /session in "
+                                "the X-CSRFToken header with every PUT."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
+            },
+            "schemas": {"Answers": answers, "Error": error, "Messages": messages, "SurveyState": state,
+                        "SurveyPut": put_body},
+        },
+        "paths": {
+            "/session": {"get": {"summary": "The user, role, area, a fresh CSRF token, the form version",
+                                 "security": [{"session": []}],
+                                 "responses": {"200": {"description": "the session"}, "401": json_error | {
+                                     "description": "not logged in"}}}},
+            "/villages": {"get": {"summary": "Villages and known households in the user's area",
+                                  "security": [{"session": []}],
+                                  "responses": {"200": {"description": "the villages"}}}},
+            "/surveys/{uuid}": {
+                "parameters": [uuid_param],
+                "get": {"summary": "The server's state of a survey", "security": [{"session": []}],
+                        "responses": {"200": state_response("the survey"),
+                                      "404": json_error | {"description": "unknown or outside the area"}}},
+                "put": {
+                    "summary": "Create or update a survey (idempotent)",
+                    "security": csrf,
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/SurveyPut"}}}},
+                    "responses": {
+                        "200": state_response("updated, or the same content again (nothing changed)"),
+                        "201": state_response("created"),
+                        "400": json_error | {"description": "not a JSON object, or a missing or stale CSRF token"},
+                        "403": json_error | {"description": "the role may not write surveys"},
+                        "404": json_error | {"description": "outside the user's area"},
+                        "409": json_error | {"description": "under review or approved, and the content differs"},
+                        "422": {"description": "invalid answers", "content": {"application/json": {"schema": {
+                            "type": "object", "properties": {
+                                "errors": {"$ref": "#/components/schemas/Messages"},
+                                "warnings": {"$ref": "#/components/schemas/Messages"}}}}}},
+                    },
+                },
+            },
+            "/surveys/{uuid}/photos/{photo_uuid}": {
+                "parameters": [uuid_param, {"name": "photo_uuid", "in": "path", "required": True,
+                                            "schema": {"type": "string", "format": "uuid"}},
+                               {"name": "kind", "in": "query", "schema": {
+                                   "type": "string", "enum": ["house", "roof", "stove", "other"]}}],
+                "put": {
+                    "summary": "Upload a photo (idempotent on photo_uuid)",
+                    "security": csrf,
+                    "requestBody": {"required": True, "content": {
+                        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                        "image/png": {"schema": {"type": "string", "format": "binary"}},
+                        "image/webp": {"schema": {"type": "string", "format": "binary"}}}},
+                    "responses": {"200": {"description": "the same photo again"},
+                                  "201": {"description": "stored"},
+                                  "409": json_error | {"description": "another photo has this identifier"},
+                                  "413": json_error | {"description": "too large"},
+                                  "415": json_error | {"description": "not a JPEG, PNG or WebP image"}},
+                },
+            },
+        },
+    }

@@ -1,0 +1,235 @@
+"""Survey operations shared by the pages and the sync API: save (idempotent on the UUID), review.
+
+A save is identified by the survey's UUID, given by the phone. The same content again changes
+nothing; a change to a draft or returned survey becomes a new revision; a change to a survey
+under review or approved is a conflict.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import uuid as uuid_module
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from village_survey import audit
+from village_survey import survey_fields as sf
+from village_survey.access import get_in_scope_or_404, households_query
+from village_survey.areas.models import Household, Village, utcnow
+from village_survey.extensions import db
+from village_survey.surveys.forms import check_formdata
+from village_survey.surveys.models import Survey, SurveyRevision
+
+EDITABLE = ("draft", "returned")
+SURVEY_WRITERS = ("surveyor", "admin")
+REVIEWERS = ("reviewer", "admin")
+
+
+class SurveyError(Exception):
+    """A save or review that cannot be done; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status, message, errors=None, warnings=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or {}
+        self.warnings = warnings or {}
+
+
+class _CreatedMeanwhile(Exception):
+    """Another request created this very survey between our lookup and our insert."""
+
+
+@dataclass
+class SaveResult:
+    survey: Survey
+    created: bool = False
+    changed: bool = False
+    warnings: dict = field(default_factory=dict)
+
+
+def normalize_uuid(value):
+    """The canonical text of a UUID, or None if it is not one."""
+    try:
+        return str(uuid_module.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def content_hash(form_version, year, status, answers):
+    """The fingerprint of what the phone sent (not of the review that followed), so a replay matches."""
+    canonical = json.dumps({"form_version": form_version, "year": year, "status": status, "answers": answers},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_survey(uuid, user):
+    """The survey with this UUID if it is in the user's area; None if it does not exist; 404 outside."""
+    survey = db.session.scalars(select(Survey).where(Survey.uuid == uuid)).first()
+    if survey is not None:
+        get_in_scope_or_404(Household, survey.household_id, user)
+    return survey
+
+
+def _check_header(form_version, year, status, today):
+    errors = {}
+    if form_version not in sf.SUPPORTED_FORM_VERSIONS:
+        errors["form_version"] = [_("This form version is not supported: update the app.")]
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= today.year + 1:
+        errors["year"] = [_("The survey year must be between 2000 and next year.")]
+    if status not in ("draft", "submitted"):
+        errors["status"] = [_("The status must be draft or submitted.")]
+    return errors
+
+
+def _changes(old, new):
+    keys = sorted(set(old) | set(new))
+    return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
+
+
+def _add_revision(survey, user, old_answers, comment=None):
+    survey.revision = (survey.revision or 0) + 1 if survey.id else 1
+    db.session.add(SurveyRevision(survey=survey, number=survey.revision, user_id=user.id, at=utcnow(),
+                                  status=survey.status, changes=_changes(old_answers, survey.answers),
+                                  comment=comment))
+
+
+def _sync_household(household, answers):
+    """Keep the household's name and phone as the latest survey recorded them."""
+    if answers.get("head_name"):
+        household.head_name = answers["head_name"]
+    household.phone = answers.get("phone")
+
+
+def _resolve_household(user, village_id, household_id, answers):
+    if household_id is not None:
+        if not isinstance(household_id, int) or isinstance(household_id, bool):
+            raise SurveyError(422, _("Invalid data."), {"household_id": [_("Must be a whole number.")]})
+        household = get_in_scope_or_404(Household, household_id, user)
+        if village_id is not None and household.village_id != village_id:
+            raise SurveyError(422, _("Invalid data."),
+                              {"household_id": [_("This household is not in the chosen village.")]})
+        return household
+    if not isinstance(village_id, int) or isinstance(village_id, bool):
+        raise SurveyError(422, _("Invalid data."), {"village_id": [_("Choose a village.")]})
+    village = get_in_scope_or_404(Village, village_id, user)
+    missing = {k: [_("Required for a new household.")] for k in ("house_number", "head_name") if not answers.get(k)}
+    if missing:
+        raise SurveyError(422, _("Invalid data."), missing)
+    household = db.session.scalars(
+        households_query(user).where(Household.village_id == village.id,
+                                     Household.house_number == answers["house_number"])).first()
+    if household is None:
+        household = Household(village=village, house_number=answers["house_number"],
+                              head_name=answers["head_name"])
+        db.session.add(household)
+    return household
+
+
+def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=None, household_id=None,
+                today=None):
+    """Create or update the survey `uuid`; raise SurveyError (4xx) and write nothing when refused."""
+    if user.role not in SURVEY_WRITERS:
+        raise SurveyError(403, _("Your account is not allowed to do this."))
+    today = today or dt.date.today()
+    errors = _check_header(form_version, year, status, today)
+    checked = check_formdata(formdata, status, year if not errors else today.year, today)
+    errors.update(checked.errors)
+    if errors:
+        raise SurveyError(422, _("Some answers need attention."), errors, checked.warnings)
+    answers = checked.answers
+    digest = content_hash(form_version, year, status, answers)
+
+    survey = find_survey(uuid, user)
+    if survey is not None:
+        if survey.content_hash == digest:
+            return SaveResult(survey, warnings=checked.warnings)
+        if survey.status not in EDITABLE:
+            raise SurveyError(409, _("This survey is %(status)s and cannot be changed now. Ask the "
+                                     "reviewer to return it if it needs a correction.",
+                                     status=_status_word(survey.status)))
+        if survey.year != year:
+            raise SurveyError(409, _("The year of a survey cannot change."))
+        old = survey.answers
+        survey.answers, survey.status, survey.form_version = answers, status, form_version
+        survey.content_hash, survey.updated_at = digest, utcnow()
+        if status == "submitted":
+            survey.submitted_at = utcnow()
+        _sync_household(survey.household, answers)
+        _add_revision(survey, user, old)
+        db.session.flush()
+        return SaveResult(survey, changed=True, warnings=checked.warnings)
+
+    household = _resolve_household(user, village_id, household_id, answers)
+    if household.id is not None:
+        other = db.session.scalars(select(Survey).where(Survey.household_id == household.id,
+                                                        Survey.year == year)).first()
+        if other is not None and other.uuid == uuid:
+            raise _CreatedMeanwhile()  # by a concurrent request with the same survey
+        if other is not None:
+            raise SurveyError(409, _("This household already has a survey for %(year)s.", year=year),
+                              {"household_id": [other.uuid]})
+    survey = Survey(uuid=uuid, household=household, year=year, form_version=form_version, status=status,
+                    answers=answers, content_hash=digest, created_by_id=user.id, revision=0,
+                    submitted_at=utcnow() if status == "submitted" else None)
+    _sync_household(household, answers)
+    db.session.add(survey)
+    _add_revision(survey, user, {})
+    db.session.flush()
+    return SaveResult(survey, created=True, changed=True, warnings=checked.warnings)
+
+
+def save_survey_once_more_on_race(user, uuid, **kwargs):
+    """Save; if a concurrent request created the same survey first, apply the rules to that one."""
+    try:
+        return save_survey(user, uuid, **kwargs)
+    except (IntegrityError, _CreatedMeanwhile):
+        # Nothing else of this request is pending, so a full rollback loses nothing.
+        db.session.rollback()
+        return save_survey(user, uuid, **kwargs)
+
+
+def _status_word(status):
+    from village_survey.surveys.labels import STATUS_LABELS
+
+    return str(STATUS_LABELS[status])
+
+
+def review_survey(user, survey, action, comment):
+    """Approve or return a submitted survey (reviewers of its county, admins)."""
+    if user.role not in REVIEWERS:
+        raise SurveyError(403, _("Your account is not allowed to do this."))
+    if survey.status != "submitted":
+        raise SurveyError(409, _("Only a submitted survey can be reviewed."))
+    comment = (comment or "").strip()
+    if action == "return" and not comment:
+        raise SurveyError(422, _("Say what needs fixing."), {"comment": [_("Say what needs fixing.")]})
+    if action not in ("approve", "return"):
+        raise SurveyError(422, _("Invalid data."), {"action": [_("Approve or return.")]})
+    survey.status = "approved" if action == "approve" else "returned"
+    survey.reviewer_comment = comment or None
+    survey.reviewed_at = survey.updated_at = utcnow()
+    survey.reviewed_by_id = user.id
+    _add_revision(survey, user, survey.answers, comment=comment or None)
+    audit.record(f"survey_{survey.status}", user, target=f"survey:{survey.uuid}")
+    db.session.flush()
+
+
+def survey_state(survey):
+    """The server's state of a survey as the API shows it."""
+    return {
+        "uuid": survey.uuid,
+        "status": survey.status,
+        "revision": survey.revision,
+        "reviewer_comment": survey.reviewer_comment,
+        "year": survey.year,
+        "form_version": survey.form_version,
+        "village_id": survey.household.village_id,
+        "household_id": survey.household_id,
+        "answers": survey.answers,
+        "updated_at": survey.updated_at.isoformat() + "Z",
+        "photos": [{"photo_uuid": p.uuid, "kind": p.kind} for p in survey.photos],
+    }

@@ -1,0 +1,315 @@
+"""Survey pages: lists, the step-by-step form, the summary and submit, history, review and photos."""
+
+import datetime as dt
+import os
+import uuid as uuid_module
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from village_survey import survey_fields as sf
+from village_survey.access import get_in_scope_or_404
+from village_survey.areas.models import Household, Village
+from village_survey.core.paging import paginate, search
+from village_survey.extensions import db
+from village_survey.surveys import photos
+from village_survey.surveys.forms import SurveyAnswersForm, answers_to_formdata, check_formdata
+from village_survey.surveys.labels import CODE_LABELS, FIELD_LABELS, PHOTO_KIND_LABELS, STATUS_LABELS, STEP_LABELS
+from village_survey.surveys.models import PHOTO_KINDS, STATUSES, Photo, Survey
+from village_survey.surveys.services import (
+    REVIEWERS,
+    SURVEY_WRITERS,
+    SurveyError,
+    find_survey,
+    normalize_uuid,
+    review_survey,
+    save_survey_once_more_on_race,
+)
+
+bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+STEPS = sf.STEPS
+SUMMARY = "summary"
+# Parts of the form shown only when another answer makes them relevant (see survey-form.js).
+CONDITIONS = {key: (spec.required.when_key, spec.required.when_values)
+              for key, spec in sf.FIELDS.items() if spec.required.rule == "when"}
+CONDITIONS.update({"pv_generation_kwh": ("pv_installed", (True,)), "battery_kwh": ("pv_installed", (True,))})
+
+
+def _survey_or_404(raw_uuid):
+    uuid = normalize_uuid(raw_uuid)
+    survey = find_survey(uuid, current_user) if uuid else None
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _require(roles):
+    if current_user.role not in roles:
+        abort(403)
+
+
+def display_value(key, value):
+    """An answer as a person reads it: code labels, yes/no, numbers by the locale."""
+    from flask_babel import format_decimal
+
+    if value is None or value == "":
+        return "—"
+    spec = sf.FIELDS[key]
+    if spec.type == "bool":
+        return _("Yes") if value else _("No")
+    if spec.type == "code":
+        return str(CODE_LABELS[key].get(value, value))
+    if spec.type in ("int", "decimal") and not isinstance(value, str):
+        return format_decimal(value)
+    return str(value)
+
+
+@bp.app_template_global()
+def condition_of(key):
+    condition = CONDITIONS.get(key)
+    if condition is None:
+        return None
+    when_key, values = condition
+    return f"{when_key}:" + ",".join("true" if v is True else str(v) for v in values)
+
+
+@bp.app_context_processor
+def survey_labels():
+    return {"STATUS_LABELS": STATUS_LABELS, "STEP_LABELS": STEP_LABELS, "FIELD_LABELS": FIELD_LABELS,
+            "display_value": display_value}
+
+
+@bp.route("/")
+def index():
+    village = get_in_scope_or_404(Village, request.args.get("village", type=int))
+    status = request.args.get("status", "")
+    q = request.args.get("q", "")
+    stmt = (select(Survey).join(Survey.household).where(Household.village_id == village.id)
+            .order_by(Survey.year.desc(), Household.house_number))
+    if status in STATUSES:
+        stmt = stmt.where(Survey.status == status)
+    stmt = search(stmt, q, Household.house_number, Household.head_name)
+    return render_template("surveys/list.html", village=village, page=paginate(stmt, request.args.get("page")),
+                           q=q, status=status, statuses=STATUSES)
+
+
+@bp.route("/households/<int:household_id>")
+def household(household_id):
+    household = get_in_scope_or_404(Household, household_id)
+    surveys = db.session.scalars(select(Survey).where(Survey.household_id == household.id)
+                                 .order_by(Survey.year.desc())).all()
+    return render_template("surveys/household.html", household=household, surveys=surveys,
+                           this_year=dt.date.today().year)
+
+
+def _merged_formdata(base_answers, step):
+    """The stored answers with this step's fields replaced by what was posted."""
+    formdata = answers_to_formdata(base_answers)
+    for key in sf.keys_in_step(step):
+        formdata.poplist(key)
+        values = [v for v in request.form.getlist(key) if v != ""]
+        if values:
+            formdata.setlist(key, values)
+    return formdata
+
+
+def _save_step(survey_uuid, step, base_answers, year, village_id=None, household_id=None):
+    return save_survey_once_more_on_race(
+        current_user, survey_uuid, form_version=sf.FORM_VERSION, year=year, status="draft",
+        formdata=_merged_formdata(base_answers, step), village_id=village_id, household_id=household_id)
+
+
+def _next_step(step):
+    index = STEPS.index(step)
+    return STEPS[index + 1] if index + 1 < len(STEPS) else SUMMARY
+
+
+def _render_step(step, form, survey=None, village=None, household=None, errors=None, warnings=None,
+                 year=None, new_uuid=None, previous=None, status=200):
+    return render_template("surveys/step.html", step=step, steps=STEPS, form=form, survey=survey,
+                           village=village, household=household, keys=sf.keys_in_step(step),
+                           errors=errors or {}, warnings=warnings or {}, year=year, new_uuid=new_uuid,
+                           previous=previous), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Step one of a new survey: the household; saving it creates the draft on the server."""
+    _require(SURVEY_WRITERS)
+    village = get_in_scope_or_404(Village, request.args.get("village", type=int))
+    household = None
+    if request.args.get("household"):
+        household = get_in_scope_or_404(Household, request.args.get("household", type=int))
+        if household.village_id != village.id:
+            abort(404)
+    this_year = dt.date.today().year
+    year = request.values.get("year", this_year, type=int)
+    if year not in (this_year, this_year - 1):
+        year = this_year
+    previous = None
+    if household is not None:
+        existing = db.session.scalars(select(Survey).where(Survey.household_id == household.id,
+                                                           Survey.year == year)).first()
+        if existing is not None:
+            flash(_("This household already has a survey for %(year)s.", year=year), "info")
+            return redirect(url_for(".show", raw_uuid=existing.uuid))
+        previous = db.session.scalars(select(Survey).where(Survey.household_id == household.id,
+                                                           Survey.year < year)
+                                      .order_by(Survey.year.desc())).first()
+    start = {}
+    if previous is not None and request.values.get("from_previous") == "1":
+        start = dict(previous.answers)
+        start.pop("survey_date", None)
+    if household is not None:
+        start.update(house_number=household.house_number, head_name=household.head_name,
+                     phone=household.phone)
+    start.setdefault("survey_date", dt.date.today().isoformat())
+    if request.method == "POST":
+        survey_uuid = normalize_uuid(request.form.get("survey_uuid")) or str(uuid_module.uuid4())
+        try:
+            result = _save_step(survey_uuid, "household", start, year, village_id=village.id,
+                                household_id=household.id if household else None)
+        except SurveyError as error:
+            db.session.rollback()
+            if error.status not in (409, 422):
+                abort(error.status)
+            flash(error.message, "error")
+            form = SurveyAnswersForm(formdata=request.form)
+            return _render_step("household", form, village=village, household=household, errors=error.errors,
+                                year=year, new_uuid=survey_uuid, previous=previous, status=error.status)
+        db.session.commit()
+        return redirect(url_for(".edit", raw_uuid=result.survey.uuid, step=_next_step("household")))
+    form = SurveyAnswersForm(formdata=answers_to_formdata(start))
+    return _render_step("household", form, village=village, household=household, year=year,
+                        new_uuid=str(uuid_module.uuid4()), previous=previous)
+
+
+@bp.route("/<raw_uuid>/edit", methods=["GET", "POST"])
+def edit(raw_uuid):
+    _require(SURVEY_WRITERS)
+    survey = _survey_or_404(raw_uuid)
+    if survey.status not in ("draft", "returned"):
+        flash(_("This survey is %(status)s and cannot be changed now.", status=STATUS_LABELS[survey.status]),
+              "info")
+        return redirect(url_for(".show", raw_uuid=survey.uuid))
+    step = request.args.get("step", STEPS[0])
+    if step == SUMMARY:
+        return _summary(survey)
+    if step not in STEPS:
+        abort(404)
+    if request.method == "POST":
+        try:
+            result = _save_step(survey.uuid, step, survey.answers, survey.year)
+        except SurveyError as error:
+            db.session.rollback()
+            if error.status not in (409, 422):
+                abort(error.status)
+            flash(error.message, "error")
+            return _render_step(step, SurveyAnswersForm(formdata=_merged_formdata(survey.answers, step)),
+                                survey=survey, errors=error.errors, status=error.status)
+        db.session.commit()
+        target = request.form.get("go")
+        if target not in STEPS and target != SUMMARY:
+            target = _next_step(step)
+        if result.warnings:
+            flash(_("Saved. Some answers are unusual: please check them on the summary."), "warning")
+        return redirect(url_for(".edit", raw_uuid=survey.uuid, step=target))
+    checked = check_formdata(answers_to_formdata(survey.answers), "draft", survey.year)
+    return _render_step(step, SurveyAnswersForm(formdata=answers_to_formdata(survey.answers)), survey=survey,
+                        warnings=checked.warnings)
+
+
+def _summary(survey):
+    checked = check_formdata(answers_to_formdata(survey.answers), "submitted", survey.year)
+    if request.method == "POST":
+        if checked.errors:
+            flash(_("Some answers need attention before submitting."), "error")
+        elif checked.warnings and request.form.get("confirm_warnings") != "y":
+            flash(_("Please confirm that you checked the unusual answers."), "error")
+        else:
+            try:
+                save_survey_once_more_on_race(current_user, survey.uuid, form_version=survey.form_version,
+                                              year=survey.year, status="submitted",
+                                              formdata=answers_to_formdata(survey.answers))
+            except SurveyError as error:
+                db.session.rollback()
+                flash(error.message, "error")
+            else:
+                db.session.commit()
+                flash(_("Submitted for review."), "success")
+                return redirect(url_for(".index", village=survey.household.village_id))
+        status = 400
+    else:
+        status = 200
+    step_of = {key: spec.step for key, spec in sf.FIELDS.items()}
+    return render_template("surveys/summary.html", survey=survey, checked=checked, steps=STEPS,
+                           step_of=step_of, fields=sf.FIELDS), status
+
+
+@bp.route("/<raw_uuid>")
+def show(raw_uuid):
+    survey = _survey_or_404(raw_uuid)
+    return render_template("surveys/show.html", survey=survey, steps=STEPS, keys_in_step=sf.keys_in_step,
+                           can_edit=current_user.role in SURVEY_WRITERS and survey.status in ("draft", "returned"),
+                           can_review=current_user.role in REVIEWERS and survey.status == "submitted",
+                           photo_kinds=PHOTO_KINDS, photo_kind_labels=PHOTO_KIND_LABELS)
+
+
+@bp.route("/<raw_uuid>/history")
+def history(raw_uuid):
+    survey = _survey_or_404(raw_uuid)
+    return render_template("surveys/history.html", survey=survey)
+
+
+@bp.route("/<raw_uuid>/review", methods=["POST"])
+def review(raw_uuid):
+    survey = _survey_or_404(raw_uuid)
+    try:
+        review_survey(current_user, survey, request.form.get("action"), request.form.get("comment"))
+    except SurveyError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        flash(error.message, "error")
+        return redirect(url_for(".show", raw_uuid=survey.uuid)), 303
+    db.session.commit()
+    flash(_("The survey was approved.") if survey.status == "approved" else _("The survey was returned."),
+          "success")
+    return redirect(url_for(".show", raw_uuid=survey.uuid))
+
+
+@bp.route("/<raw_uuid>/photos", methods=["POST"])
+def upload_photo(raw_uuid):
+    survey = _survey_or_404(raw_uuid)
+    upload = request.files.get("photo")
+    if upload is None:
+        flash(_("Choose a photo."), "error")
+        return redirect(url_for(".show", raw_uuid=survey.uuid))
+    photo_uuid = normalize_uuid(request.form.get("photo_uuid")) or str(uuid_module.uuid4())
+    try:
+        photos.save_photo(current_user, survey, photo_uuid, request.form.get("kind", "other"), upload.read())
+    except photos.PhotoError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Photo saved."), "success")
+    return redirect(url_for(".show", raw_uuid=survey.uuid))
+
+
+@bp.route("/<raw_uuid>/photos/<raw_photo_uuid>/<size>")
+def photo_file(raw_uuid, raw_photo_uuid, size):
+    survey = _survey_or_404(raw_uuid)
+    photo = db.session.scalars(select(Photo).where(Photo.uuid == normalize_uuid(raw_photo_uuid),
+                                                   Photo.survey_id == survey.id)).first()
+    if photo is None or size not in ("thumb", "full"):
+        abort(404)
+    if size == "thumb":
+        return send_file(photos.thumbnail_path(photo.path), mimetype="image/jpeg", max_age=86400)
+    return send_file(os.path.join(photos.photo_folder(), photo.path), mimetype=photo.content_type,
+                     max_age=86400)
+
