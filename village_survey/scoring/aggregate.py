@@ -1,0 +1,267 @@
+"""Village, township, county and city evaluations pooled from approved farmhouse results.
+
+Every level pools farmhouses (CRITERIA.md "Village level"): a township's clean cooking rate is
+its clean-cooking farmhouses over its surveyed farmhouses, never a mean of village rates. To keep
+a city's 600,000 farmhouses small, aggregation reads a FarmhouseRecord per farmhouse: the few
+figures the indicators sum, not the whole result (see farmhouse.score_farmhouse_record).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Iterable, Mapping
+
+from village_survey.scoring.criteria import CriteriaSet, Indicator
+from village_survey.scoring.explain import Explanation, explain, percent
+from village_survey.scoring.farmhouse import FarmhouseRecord, FarmhouseResult, farmhouse_record
+
+INSUFFICIENT_DATA = "insufficient_data"
+_EPSILON = 1e-9  # shares such as 3/10 must meet a 0.30 rule despite float rounding
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    id: str
+    label_en: str
+    label_zh: str
+    value: float | None  # None when no farmhouse gives the figure
+    target: float
+    score: float  # 0–100; an indicator without a value scores 0
+    weight: float
+    direction: str
+
+
+@dataclass(frozen=True)
+class AreaEvaluation:
+    level: str
+    key: Hashable
+    criteria: str
+    registered_households: int | None  # of the villages whose count is known
+    villages_without_registered_count: int  # left out of coverage
+    approved_surveys: int
+    coverage: float | None
+    indicators: tuple[IndicatorValue, ...]
+    score: float | None  # weighted mean of the indicator scores; None without surveys
+    grade: str  # a grade code of the set, or "insufficient_data"
+    grade_zh: str | None
+    grade_en: str | None
+    reasons: tuple[Explanation, ...]  # why the data is insufficient
+    star_counts: tuple[int, ...]  # farmhouses with 0, 1, 2, 3 stars
+    base_level_count: int
+    zero_carbon_count: int
+    mean_total: float | None
+    villages: int
+
+    @property
+    def insufficient_data(self) -> bool:
+        return self.grade == INSUFFICIENT_DATA
+
+
+@dataclass(frozen=True)
+class AreaEvaluations:
+    villages: Mapping[Hashable, AreaEvaluation]
+    townships: Mapping[Hashable, AreaEvaluation]
+    counties: Mapping[Hashable, AreaEvaluation]
+    city: AreaEvaluation
+
+
+@dataclass
+class _Tally:
+    """Pooled figures of a set of farmhouses; tallies of areas add up to their parent's."""
+
+    count: int = 0
+    registered: int = 0  # registered households of the villages whose count is known
+    counted: int = 0  # approved surveys in those villages: coverage = counted / registered
+    uncounted_villages: int = 0  # villages whose registered household count is unknown
+    total_sum: float = 0.0
+    base_level: int = 0
+    zero_carbon: int = 0
+    villages: int = 0
+    stars: list[int] = field(default_factory=list)
+    sums: list[float] = field(default_factory=list)
+
+    def add(self, other: "_Tally") -> None:
+        self.count += other.count
+        self.registered += other.registered
+        self.counted += other.counted
+        self.uncounted_villages += other.uncounted_villages
+        self.total_sum += other.total_sum
+        self.base_level += other.base_level
+        self.zero_carbon += other.zero_carbon
+        self.villages += other.villages
+        self.stars = [a + b for a, b in zip(self.stars, other.stars)]
+        self.sums = [math.fsum(pair) for pair in zip(self.sums, other.sums)]
+
+
+def _empty_tally(criteria: CriteriaSet) -> _Tally:
+    return _Tally(stars=[0] * (len(criteria.star_thresholds) + 1),
+                  sums=[0.0] * criteria.village.sums_width)
+
+
+def _village_tally(farmhouses: Iterable[FarmhouseResult | FarmhouseRecord],
+                   registered: int | None, criteria: CriteriaSet) -> _Tally:
+    tally = _empty_tally(criteria)
+    if registered is not None and (not isinstance(registered, int) or registered < 0):
+        raise ValueError(f"registered households must be a whole number ≥ 0, not {registered!r}")
+    tally.villages = 1
+    rows = []
+    totals = []
+    stars = tally.stars
+    name = criteria.name
+    for farmhouse in farmhouses:
+        record = farmhouse if isinstance(farmhouse, FarmhouseRecord) else farmhouse_record(farmhouse)
+        if record.criteria != name:
+            raise ValueError(f"a farmhouse scored with criteria {record.criteria!r} cannot be "
+                             f"aggregated with {name!r}")
+        totals.append(record.total)
+        stars[record.stars] += 1
+        tally.base_level += record.base_level
+        tally.zero_carbon += record.zero_carbon
+        rows.append(record.sums)
+    tally.count = len(totals)
+    tally.total_sum = math.fsum(totals)
+    if rows:
+        tally.sums = [math.fsum(column) for column in zip(*rows)]
+    # 0 registered households is a village nobody counted: its coverage is unknown, not infinite
+    if registered:
+        tally.registered = registered
+        tally.counted = tally.count
+    else:
+        tally.uncounted_villages = 1
+    return tally
+
+
+def _indicator_score(indicator: Indicator, value: float | None) -> float:
+    if value is None:
+        return 0.0
+    if indicator.direction == "lower_better":
+        # at or below zero (a net-zero village) nothing is left to reduce ✎
+        if value <= 0:
+            return 100.0
+        return min(100.0, 100.0 * indicator.target / value)
+    return min(100.0, 100.0 * value / indicator.target)
+
+
+def _evaluate(level: str, key: Hashable, tally: _Tally, criteria: CriteriaSet) -> AreaEvaluation:
+    rules = criteria.village
+    count, sums = tally.count, tally.sums
+    coverage = tally.counted / tally.registered if tally.registered else None
+    indicators = []
+    for ind in rules.indicators:
+        if ind.kind == "rate":
+            value = sums[ind.slot] / count if count else None
+        elif ind.kind == "ratio":
+            denominator = sums[ind.slot + 1]
+            value = sums[ind.slot] / denominator if denominator > 0 else None
+        else:
+            value = coverage
+        indicators.append(IndicatorValue(ind.id, ind.label_en, ind.label_zh, value, ind.target,
+                                         _indicator_score(ind, value), ind.weight, ind.direction))
+    weights = sum(i.weight for i in indicators)
+    score = sum(i.weight * i.score for i in indicators) / weights if count else None
+
+    reasons = []
+    if count == 0:
+        reasons.append(explain("no_surveys"))
+    if count < rules.min_approved_surveys:
+        reasons.append(explain("too_few_surveys", approved=count,
+                               minimum=rules.min_approved_surveys))
+    if coverage is None:
+        reasons.append(explain("registered_households_unknown"))
+    elif coverage + _EPSILON < rules.min_coverage:
+        reasons.append(explain("coverage_too_low", coverage=coverage, minimum=rules.min_coverage,
+                               display={"coverage": percent(coverage),
+                                        "minimum": percent(rules.min_coverage)}))
+    grade = None
+    if not reasons:
+        grade = next(g for g in rules.grades if score + _EPSILON >= g.min_score)
+    return AreaEvaluation(
+        level=level, key=key, criteria=criteria.name,
+        registered_households=tally.registered if tally.registered else None,
+        villages_without_registered_count=tally.uncounted_villages,
+        approved_surveys=count, coverage=coverage, indicators=tuple(indicators), score=score,
+        grade=grade.code if grade else INSUFFICIENT_DATA,
+        grade_zh=grade.zh if grade else None, grade_en=grade.en if grade else None,
+        reasons=tuple(reasons), star_counts=tuple(tally.stars),
+        base_level_count=tally.base_level, zero_carbon_count=tally.zero_carbon,
+        mean_total=tally.total_sum / count if count else None, villages=tally.villages)
+
+
+def evaluate_village(farmhouses: Iterable[FarmhouseResult | FarmhouseRecord],
+                     registered_households: int | None, criteria: CriteriaSet,
+                     key: Hashable = None) -> AreaEvaluation:
+    """One village's evaluation from its approved farmhouses and registered household count."""
+    return _evaluate("village", key, _village_tally(farmhouses, registered_households, criteria),
+                     criteria)
+
+
+def evaluate_areas(
+    villages: Iterable[tuple[Hashable, int | None, Iterable[FarmhouseResult | FarmhouseRecord]]],
+    hierarchy: Mapping[Hashable, tuple[Hashable, Hashable]],
+    criteria: CriteriaSet,
+    city_key: Hashable = "city",
+) -> AreaEvaluations:
+    """Evaluations of every village, township, county and the city, pooled from farmhouses.
+
+    `villages` yields (village key, registered households, approved farmhouses) per village;
+    `hierarchy` maps each village key to its (township key, county key). A village listed
+    without farmhouses still counts its registered households in its areas' coverage; an area's
+    coverage leaves out villages whose registered household count is unknown (and says how many).
+    """
+    village_tallies: dict[Hashable, _Tally] = {}
+    for key, registered, farmhouses in villages:
+        if key in village_tallies:
+            raise ValueError(f"village {key!r} is listed twice")
+        if key not in hierarchy:
+            raise ValueError(f"village {key!r} has no township and county in the hierarchy")
+        village_tallies[key] = _village_tally(farmhouses, registered, criteria)
+
+    townships: dict[Hashable, _Tally] = {}
+    counties: dict[Hashable, _Tally] = {}
+    city = _empty_tally(criteria)
+    for key, tally in village_tallies.items():
+        township, county = hierarchy[key]
+        for areas, area in ((townships, township), (counties, county)):
+            if area not in areas:
+                areas[area] = _empty_tally(criteria)
+            areas[area].add(tally)
+        city.add(tally)
+    return AreaEvaluations(
+        villages={k: _evaluate("village", k, t, criteria) for k, t in village_tallies.items()},
+        townships={k: _evaluate("township", k, t, criteria) for k, t in townships.items()},
+        counties={k: _evaluate("county", k, t, criteria) for k, t in counties.items()},
+        city=_evaluate("city", city_key, city, criteria),
+    )
+
+
+def evaluation_to_dict(evaluation: AreaEvaluation) -> dict[str, Any]:
+    """An area evaluation as JSON-ready values, rounded for output."""
+    def r(value, digits=4):
+        return None if value is None else round(value, digits) + 0.0
+
+    return {
+        "level": evaluation.level,
+        "key": evaluation.key,
+        "criteria": evaluation.criteria,
+        "registered_households": evaluation.registered_households,
+        "villages_without_registered_count": evaluation.villages_without_registered_count,
+        "approved_surveys": evaluation.approved_surveys,
+        "coverage": r(evaluation.coverage),
+        "score": r(evaluation.score, 2),
+        "grade": evaluation.grade,
+        "grade_zh": evaluation.grade_zh,
+        "grade_en": evaluation.grade_en,
+        "insufficient_data": evaluation.insufficient_data,
+        "reasons": [x.to_dict() for x in evaluation.reasons],
+        "indicators": [
+            {"id": i.id, "label_en": i.label_en, "label_zh": i.label_zh, "value": r(i.value),
+             "target": i.target, "score": r(i.score, 2), "weight": i.weight,
+             "direction": i.direction}
+            for i in evaluation.indicators],
+        "star_counts": list(evaluation.star_counts),
+        "base_level_count": evaluation.base_level_count,
+        "zero_carbon_count": evaluation.zero_carbon_count,
+        "mean_total": r(evaluation.mean_total, 2),
+        "villages": evaluation.villages,
+    }
