@@ -1,6 +1,7 @@
 """Reproducible demo data: Jiujiang's 13 county-level units, generated townships, villages,
-households and the four demo users (see README)."""
+households, the four demo users and two years of surveys (see README)."""
 
+import datetime as dt
 import random
 
 from flask import current_app
@@ -10,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from village_survey.accounts.models import DEMO_USERNAMES, User
 from village_survey.areas.models import County, Household, Township, Village
 from village_survey.extensions import db
+from village_survey.surveys.demo import DemoHousehold, YearPlan, seed_demo_surveys
 
 SEED = 360400
 # GB/T 2260 codes of Jiujiang's county-level divisions (DESIGN.md).
@@ -22,6 +24,12 @@ COUNTIES = (
 PLACE_SYLLABLES = "石桥港山湖塘源坪岭田溪泉林口坑垄冲湾洲丰新安和兴福宁乐平江畈桥头洞下上高"
 SURNAMES = "刘陈李王张胡黄吴徐周熊罗万彭余邹曾涂肖朱汪何夏柯蔡"
 GIVEN = "建国华明军平强伟红英兰芳秀珍金水根生发春林海云桂花德福文志"
+# Late in the season (the plan asks counties to report by the end of November): most of this
+# year's surveys are approved, some wait for review, a few were returned or are still drafts;
+# last year's were nearly all approved.
+THIS_YEAR_COVERAGE, LAST_YEAR_COVERAGE = 0.85, 0.75
+THIS_YEAR_STATUSES = {"approved": 70, "submitted": 15, "returned": 8, "draft": 7}
+LAST_YEAR_STATUSES = {"approved": 98, "submitted": 1, "returned": 1}
 
 
 def _place_name(rng, suffix, used):
@@ -60,6 +68,7 @@ def seed_demo(townships_per_county=(3, 4), villages_per_township=(4, 6), househo
     db.session.flush()
 
     first_township = None
+    village_ids = []
     for code, _name in COUNTIES:
         used = set()
         for t in range(rng.randint(*townships_per_county)):
@@ -74,11 +83,13 @@ def seed_demo(townships_per_county=(3, 4), villages_per_township=(4, 6), househo
                                   township=township, registered_households=registered)
                 db.session.add(village)
                 db.session.flush()
+                village_ids.append(village.id)
                 known = min(registered, rng.randint(*households_per_village))
                 db.session.execute(insert(Household), _households(rng, village.id, known))
 
     password = current_app.config["DEMO_PASSWORD"]
     first_county = counties[COUNTIES[0][0]]
+    users = {}
     for username, role, county, township in (
         ("demo-surveyor", "surveyor", None, first_township),
         ("demo-reviewer", "reviewer", first_county, None),
@@ -88,7 +99,22 @@ def seed_demo(townships_per_county=(3, 4), villages_per_township=(4, 6), househo
         user = User(username=username, role=role, county=county, township=township)
         user.set_password(password)
         db.session.add(user)
+        users[role] = user
+    db.session.flush()
+    _seed_surveys(rng, village_ids, users["surveyor"], users["reviewer"])
     return True
+
+
+def _seed_surveys(rng, village_ids, surveyor, reviewer):
+    """This year's and last year's surveys of the demo households."""
+    this_year = dt.date.today().year
+    plans = (YearPlan(this_year, THIS_YEAR_COVERAGE, THIS_YEAR_STATUSES),
+             YearPlan(this_year - 1, LAST_YEAR_COVERAGE, LAST_YEAR_STATUSES))
+    rows = db.session.execute(
+        select(Household.id, Village.code, Household.house_number, Household.head_name, Household.phone)
+        .join(Household.village).where(Household.village_id.in_(village_ids)).order_by(Household.id))
+    households = [DemoHousehold(*row) for row in rows]
+    return seed_demo_surveys(rng, households, plans, surveyor, reviewer)
 
 
 def warn_if_demo_users(app):
