@@ -6,10 +6,10 @@ from flask import Flask, abort, request
 from flask_login import current_user
 
 from village_survey import config as config_module
-from village_survey.extensions import babel, csrf, db, limiter, login_manager, migrate
+from village_survey.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 # Endpoints anyone may reach without logging in.
-PUBLIC_ENDPOINTS = {"accounts.login", "static", "core.set_language", "core.healthz"}
+PUBLIC_ENDPOINTS = {"accounts.login", "static", "core.set_language", "core.healthz", "offline.service_worker"}
 
 
 def create_app(config_name=None, **overrides):
@@ -52,6 +52,7 @@ def _init_extensions(app):
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
 
@@ -79,10 +80,12 @@ def _register_blueprints(app):
     from village_survey.areas.views import admin_bp as areas_admin_bp
     from village_survey.areas.views import bp as areas_bp
     from village_survey.core.views import bp as core_bp
+    from village_survey.offline.views import bp as offline_bp
     from village_survey.surveys.api import bp as api_bp
     from village_survey.surveys.views import bp as surveys_bp
 
-    for blueprint in (core_bp, accounts_bp, accounts_admin_bp, areas_bp, areas_admin_bp, surveys_bp, api_bp):
+    for blueprint in (core_bp, accounts_bp, accounts_admin_bp, areas_bp, areas_admin_bp, surveys_bp, api_bp,
+                      offline_bp):
         app.register_blueprint(blueprint)
 
 

@@ -78,6 +78,7 @@ def condition_of(key):
 @bp.app_context_processor
 def survey_labels():
     return {"STATUS_LABELS": STATUS_LABELS, "STEP_LABELS": STEP_LABELS, "FIELD_LABELS": FIELD_LABELS,
+            "PHOTO_KIND_LABELS": PHOTO_KIND_LABELS,
             "display_value": display_value}
 
 

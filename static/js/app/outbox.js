@@ -1,0 +1,157 @@
+// The outbox: sends queued surveys one at a time through the sync API, then their photos.
+// Runs in pages and in the service worker (Background Sync); a lock keeps runs from overlapping,
+// and the server is idempotent on the survey and photo UUIDs, so a retry never makes a duplicate.
+
+import { getAll, put, get } from "./store.js";
+
+const BASE_DELAY = 2000;
+const MAX_DELAY = 5 * 60 * 1000;
+
+export function backoff(attempts) {
+  return Math.min(MAX_DELAY, BASE_DELAY * 2 ** Math.max(0, attempts - 1));
+}
+
+export function isWaiting(item) {
+  return item.state === "queued";
+}
+
+export async function counts(db) {
+  const surveys = await getAll(db, "surveys");
+  const photos = await getAll(db, "photos");
+  return {
+    surveys: surveys.filter(isWaiting).length,
+    photos: photos.filter((p) => p.state === "queued").length,
+  };
+}
+
+class NeedLogin extends Error {}
+
+async function freshToken() {
+  // The CSRF token of a page opened long ago (or offline) has expired: always ask first.
+  const response = await fetch("/api/v1/session", { credentials: "same-origin", cache: "no-store" });
+  if (response.status === 401 || response.redirected) throw new NeedLogin();
+  if (!response.ok) throw new TypeError(`session ${response.status}`);
+  return (await response.json()).csrf_token;
+}
+
+function payloadOf(item) {
+  const body = { form_version: item.form_version, year: item.year, status: "submitted", answers: item.answers };
+  if (item.household_id) body.household_id = item.household_id;
+  else body.village_id = item.village_id;
+  return body;
+}
+
+async function retryLater(db, item, reason) {
+  item.attempts = (item.attempts || 0) + 1;
+  item.next_attempt_at = Date.now() + backoff(item.attempts);
+  item.last_error = { kind: "network", message: reason };
+  await put(db, "surveys", item);
+}
+
+async function sendSurvey(db, item, token) {
+  let response;
+  try {
+    response = await fetch(`/api/v1/surveys/${item.uuid}`, {
+      method: "PUT", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify(payloadOf(item)),
+    });
+  } catch (error) {
+    await retryLater(db, item, String(error));
+    return "offline";
+  }
+  if (response.status === 401) throw new NeedLogin();
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 200 || response.status === 201) {
+    Object.assign(item, { state: "sent", sent_at: Date.now(), last_error: null, attempts: 0,
+                          household_id: data.household_id, server: serverState(data) });
+    await put(db, "surveys", item);
+    return "sent";
+  }
+  if (response.status === 400 && /csrf|expired|表单已过期/i.test(data.error || "")) return "token";
+  if (response.status >= 500 || response.status === 429 || response.status === 408) {
+    await retryLater(db, item, data.error || `HTTP ${response.status}`);
+    return "offline";
+  }
+  // 409, 422 and other refusals: the survey stays on the phone until the surveyor fixes it.
+  Object.assign(item, { state: "failed", last_error: { kind: "refused", status: response.status,
+                        message: data.error, errors: data.errors || {}, warnings: data.warnings || {} } });
+  await put(db, "surveys", item);
+  return "refused";
+}
+
+function serverState(data) {
+  return { status: data.status, revision: data.revision, reviewer_comment: data.reviewer_comment };
+}
+
+async function sendPhoto(db, photo, token) {
+  let response;
+  try {
+    response = await fetch(`/api/v1/surveys/${photo.survey_uuid}/photos/${photo.photo_uuid}?kind=${photo.kind}`, {
+      method: "PUT", credentials: "same-origin",
+      headers: { "Content-Type": photo.blob.type || "image/jpeg", "X-CSRFToken": token }, body: photo.blob,
+    });
+  } catch (error) {
+    return "offline";
+  }
+  if (response.status === 401) throw new NeedLogin();
+  if (response.ok) {
+    Object.assign(photo, { state: "sent", blob: null, last_error: null });
+  } else if (response.status >= 500) {
+    return "offline";
+  } else {
+    const data = await response.json().catch(() => ({}));
+    Object.assign(photo, { state: "failed", last_error: { status: response.status, message: data.error } });
+  }
+  await put(db, "photos", photo);
+  return "done";
+}
+
+async function run(db, { force = false, onProgress = () => {} } = {}) {
+  const now = Date.now();
+  const due = (await getAll(db, "surveys"))
+    .filter((item) => isWaiting(item) && (force || !item.next_attempt_at || item.next_attempt_at <= now))
+    .sort((a, b) => (a.queued_at || 0) - (b.queued_at || 0));
+  const result = { sent: 0, refused: 0, offline: false, needLogin: false };
+  let token;
+  try {
+    token = await freshToken();
+  } catch (error) {
+    if (error instanceof NeedLogin) return { ...result, needLogin: true };
+    return { ...result, offline: true };
+  }
+  try {
+    for (const [index, item] of due.entries()) {
+      onProgress(index + 1, due.length);
+      let outcome = await sendSurvey(db, item, token);
+      if (outcome === "token") {
+        token = await freshToken();
+        outcome = await sendSurvey(db, await get(db, "surveys", item.uuid), token);
+      }
+      if (outcome === "offline") return { ...result, offline: true };
+      result[outcome === "sent" ? "sent" : "refused"] += 1;
+    }
+    const sentSurveys = new Set((await getAll(db, "surveys")).filter((s) => s.state === "sent").map((s) => s.uuid));
+    for (const photo of await getAll(db, "photos")) {
+      if (photo.state !== "queued" || !sentSurveys.has(photo.survey_uuid)) continue;
+      if ((await sendPhoto(db, photo, token)) === "offline") return { ...result, offline: true };
+    }
+  } catch (error) {
+    if (error instanceof NeedLogin) return { ...result, needLogin: true };
+    throw error;
+  }
+  await put(db, "kv", Date.now(), "last_sync");
+  return result;
+}
+
+let running = null;
+
+// One run at a time per phone: the page's timer, the `online` event and Background Sync may
+// all fire together.
+export function syncOutbox(db, options) {
+  if (typeof navigator !== "undefined" && navigator.locks) {
+    return navigator.locks.request("vs-outbox", () => run(db, options));
+  }
+  if (!running) running = run(db, options).finally(() => { running = null; });
+  return running;
+}

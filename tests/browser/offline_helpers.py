@@ -1,0 +1,91 @@
+"""Helpers for driving the offline field app in Chromium."""
+
+import io
+import time
+
+from PIL import Image
+
+from tests.factories import PASSWORD
+from village_survey import survey_fields as sf
+from village_survey.surveys.forms import answers_to_formdata
+
+
+def login(page, base, username="surveyor-a"):
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")
+
+
+def wait_until(page, expression, timeout=15.0):
+    """Poll a JavaScript expression (page.wait_for_function would need 'unsafe-eval' in our CSP)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        time.sleep(0.1)
+
+
+def wait_for_count(page, expected, timeout=20.0):
+    wait_until(page, f"document.querySelector('[data-outbox-count]').textContent === '{expected}'", timeout)
+
+
+def open_app(page, base):
+    """Open the field app and wait until its service worker controls the page."""
+    page.goto(f"{base}/app/")
+    page.wait_for_selector("body[data-ready]")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    # The village list is on the phone once the page has shown it.
+    wait_until(page, "document.querySelectorAll('#new-village option').length > 1")
+
+
+def outbox_count(page):
+    return int(page.locator("[data-outbox-count]").inner_text())
+
+
+def start_survey(page, village_name, household=None):
+    page.locator("#new-village").select_option(label=page.locator("#new-village option", has_text=village_name)
+                                               .first.inner_text())
+    if household:
+        page.locator("#new-household").select_option(label=household)
+    page.get_by_role("button", name="开始").click()
+    page.wait_for_url("**/app/survey#*")
+    page.wait_for_selector("body[data-ready]")
+
+
+def fill_survey(page, answers, submit=True):
+    formdata = answers_to_formdata(answers)
+    for step in sf.STEPS:
+        for key in sf.keys_in_step(step):
+            if key not in formdata or page.locator(f'[data-key="{key}"]').is_hidden():
+                continue
+            value = formdata[key]
+            radio = page.locator(f'input[type=radio][name="{key}"][value="{value}"]')
+            if radio.count():
+                radio.check()
+            elif page.locator(f'select[name="{key}"]').count():
+                page.locator(f'select[name="{key}"]').select_option(value)
+            else:
+                page.locator(f'[name="{key}"]').fill(value)
+        page.locator("[data-next]").click()
+        # The next step shows once this one is saved on the phone.
+        following = sf.STEPS[sf.STEPS.index(step) + 1] if step != sf.STEPS[-1] else "summary"
+        page.wait_for_selector(f'section[data-step="{following}"]:not([hidden])')
+    if submit:
+        missing = page.locator("[data-missing]").inner_text().replace("\n", " ")
+        assert page.locator("[data-submit]").is_enabled(), f"cannot submit: {missing}"
+        page.locator("[data-submit]").click()
+        page.wait_for_url("**/app/")
+        page.wait_for_selector("body[data-ready]")
+
+
+def jpeg_file(path, size=(3000, 2000)):
+    image = Image.new("RGB", size, (120, 160, 90))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -1,0 +1,1 @@
+"""The offline field app: the app shell and survey form for phones, the service worker, the manifest."""
