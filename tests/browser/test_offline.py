@@ -176,3 +176,58 @@ def test_export_clear_import_and_sync_sends_everything_once(live_server, phone, 
     page.wait_for_timeout(500)
     assert sorted(s.answers["head_name"] for s in _surveys()) == ["导一", "导二"]
     assert db.session.scalar(select(func.count(Survey.id))) == 2
+
+
+def test_logout_with_unsent_surveys_warns_and_keeps_them_for_that_user_only(live_server, phone, world):
+    page, context = phone, phone.context
+    login(page, live_server)
+    open_app(page, live_server)
+    context.set_offline(True)
+    start_survey(page, "甲村")
+    fill_survey(page, complete_answers(house_number="3组3号", head_name="共用手机"))
+    context.set_offline(False)
+    context.route("**/api/v1/surveys/**", lambda route: route.abort())  # keep it unsent
+    warnings = []
+    page.once("dialog", lambda dialog: (warnings.append(dialog.message), dialog.accept()))
+    page.locator("[data-logout]").click()
+    page.wait_for_url("**/login")
+    assert warnings and "1 份调查未发送" in warnings[0]
+
+    login(page, live_server, "surveyor-b")  # another surveyor on the same phone
+    page.goto(f"{live_server}/app/")
+    page.wait_for_selector("body[data-ready]")
+    assert outbox_count(page) == 0 and page.locator("[data-items] li[data-uuid]").count() == 0
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("[data-logout]").click()
+    page.wait_for_url("**/login")
+
+    context.unroute("**/api/v1/surveys/**")
+    login(page, live_server, "surveyor-a")
+    page.goto(f"{live_server}/app/")
+    page.wait_for_selector("body[data-ready]")
+    wait_for_count(page, 0)  # back in the owner's hands, it is sent
+    assert [s.answers["head_name"] for s in _surveys()] == ["共用手机"]
+
+
+def test_an_expired_session_asks_for_a_login_and_the_queue_survives(live_server, phone, world):
+    page, context = phone, phone.context
+    login(page, live_server)
+    open_app(page, live_server)
+    context.set_offline(True)
+    start_survey(page, "甲村")
+    fill_survey(page, complete_answers(house_number="2组2号", head_name="过期户"))
+    context.clear_cookies()  # the session ran out while the phone was offline
+    context.set_offline(False)
+    page.locator("[data-sync-now]").click()
+    prompt = page.locator("[data-status] a")
+    prompt.wait_for()
+    assert "/login" in prompt.get_attribute("href")
+    assert outbox_count(page) == 1 and _surveys() == []
+    prompt.click()
+    page.get_by_label("用户名").fill("surveyor-a")
+    page.get_by_label("密码").fill("correct-horse")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/app/")
+    page.wait_for_selector("body[data-ready]")
+    wait_for_count(page, 0)
+    assert [s.answers["head_name"] for s in _surveys()] == ["过期户"]

@@ -224,7 +224,8 @@ async function logout() {
 
 async function start() {
   showNetwork();
-  window.addEventListener("online", () => { showNetwork(); sync(); });
+  // A new page or a new connection tries everything at once; the timer respects the backoff.
+  window.addEventListener("online", () => { showNetwork(); sync(true); });
   window.addEventListener("offline", showNetwork);
   const { session, needLogin, online } = await loadSession();
   if (!session) {
@@ -250,7 +251,7 @@ async function start() {
   });
   await render();
   document.body.dataset.ready = "true";
-  if (online) sync();
+  if (online) sync(true);
   setInterval(() => sync(), SYNC_EVERY_MS);
 }
 
