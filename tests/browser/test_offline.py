@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser.offline_helpers import (
+from tests.browser.helpers import (
     fill_survey,
     jpeg_file,
     login,

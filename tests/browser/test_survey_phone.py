@@ -2,45 +2,24 @@
 
 import pytest
 
-from tests.factories import PASSWORD, complete_answers
+from tests.browser.helpers import fill_step, login
+from tests.factories import complete_answers
 from village_survey import survey_fields as sf
 from village_survey.surveys.forms import answers_to_formdata
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
-
-
-def _fill_step(page, step, formdata):
-    for key in sf.keys_in_step(step):
-        if key not in formdata:
-            continue
-        value = formdata[key]
-        radio = page.locator(f'input[type=radio][name="{key}"][value="{value}"]')
-        if radio.count():
-            radio.check()
-        elif page.locator(f'select[name="{key}"]').count():
-            page.locator(f'select[name="{key}"]').select_option(value)
-        else:
-            page.locator(f'[name="{key}"]').fill(value)
-
-
 def test_surveyor_fills_a_whole_survey_on_a_phone(live_server, phone, world, tmp_path):
     page = phone
-    _login(page, live_server, "surveyor-a")
+    login(page, live_server)
     answers = complete_answers(house_number="6组6号", head_name="郑六", survey_date="2026-04-03",
                                primary_stove="improved_wood", stove_chimney=True)
     formdata = answers_to_formdata(answers)
     page.goto(f"{live_server}/areas/villages/{world.village_a.id}")
     page.get_by_role("link", name="新建调查").click()
     for number, step in enumerate(sf.STEPS):
-        _fill_step(page, step, formdata)
+        fill_step(page, step, formdata)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, step
         if step == "pv":
             page.screenshot(path=str(tmp_path / "pv.png"), full_page=True)
@@ -57,9 +36,9 @@ def test_surveyor_fills_a_whole_survey_on_a_phone(live_server, phone, world, tmp
 
 def test_chimney_question_appears_only_for_wood_or_coal_stoves(live_server, phone, world):
     page = phone
-    _login(page, live_server, "surveyor-a")
+    login(page, live_server)
     page.goto(f"{live_server}/surveys/new?village={world.village_a.id}")
-    _fill_step(page, "household", answers_to_formdata(complete_answers()))
+    fill_step(page, "household", answers_to_formdata(complete_answers()))
     page.get_by_role("button", name="保存并继续").click()
     page.goto(page.url.replace("step=building", "step=cooking"))
     chimney = page.locator('[data-key="stove_chimney"]')

@@ -1,4 +1,4 @@
-"""Helpers for driving the offline field app in Chromium."""
+"""Helpers for driving the app and the offline field app in Chromium."""
 
 import io
 import time
@@ -57,20 +57,25 @@ def start_survey(page, village_name, household=None):
     page.wait_for_selector("body[data-ready]")
 
 
+def fill_step(page, step, formdata):
+    """Answer the visible questions of one step, as a person would (radios, selects, typing)."""
+    for key in sf.keys_in_step(step):
+        if key not in formdata or page.locator(f'[data-key="{key}"]').is_hidden():
+            continue
+        value = formdata[key]
+        radio = page.locator(f'input[type=radio][name="{key}"][value="{value}"]')
+        if radio.count():
+            radio.check()
+        elif page.locator(f'select[name="{key}"]').count():
+            page.locator(f'select[name="{key}"]').select_option(value)
+        else:
+            page.locator(f'[name="{key}"]').fill(value)
+
+
 def fill_survey(page, answers, submit=True):
     formdata = answers_to_formdata(answers)
     for step in sf.STEPS:
-        for key in sf.keys_in_step(step):
-            if key not in formdata or page.locator(f'[data-key="{key}"]').is_hidden():
-                continue
-            value = formdata[key]
-            radio = page.locator(f'input[type=radio][name="{key}"][value="{value}"]')
-            if radio.count():
-                radio.check()
-            elif page.locator(f'select[name="{key}"]').count():
-                page.locator(f'select[name="{key}"]').select_option(value)
-            else:
-                page.locator(f'[name="{key}"]').fill(value)
+        fill_step(page, step, formdata)
         page.locator("[data-next]").click()
         # The next step shows once this one is saved on the phone.
         following = sf.STEPS[sf.STEPS.index(step) + 1] if step != sf.STEPS[-1] else "summary"
