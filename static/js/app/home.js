@@ -237,7 +237,11 @@ async function start() {
   $("[data-user]").textContent = session.user.username;
   db = await openUserDb(session.user.id);
   registerWorker();
-  if (!(await askPersistence())) showStatus(t("persist_denied"), "warning");
+  if (!(await askPersistence())) {
+    const hint = $("[data-persist-hint]");
+    hint.textContent = t("persist_denied");
+    hint.hidden = false;
+  }
   await loadVillages(online);
   $("#new-village").addEventListener("change", fillHouseholds);
   fillHouseholds();
