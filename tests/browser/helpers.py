@@ -31,7 +31,9 @@ def wait_until(page, expression, timeout=15.0):
 
 
 def wait_for_count(page, expected, timeout=20.0):
-    wait_until(page, f"document.querySelector('[data-outbox-count]').textContent === '{expected}'", timeout)
+    """Wait until the outbox shows `expected` unsent surveys (on a page that has loaded them)."""
+    wait_until(page, "document.body.dataset.ready === 'true' && "
+                     f"document.querySelector('[data-outbox-count]').textContent === '{expected}'", timeout)
 
 
 def open_app(page, base):

@@ -68,10 +68,17 @@ def test_a_dropped_connection_during_upload_loses_nothing_and_duplicates_nothing
     context.route("**/api/v1/surveys/**", drop_the_answer)
     start_survey(page, "甲村")
     fill_survey(page, complete_answers(house_number="4组5号", head_name="断线户"))
-    wait_until(page, "document.querySelector('[data-reason]') !== null", 15)
-    assert dropped and outbox_count(page) == 1
-    assert len(_surveys()) == 1  # it did arrive
-    page.locator("[data-sync-now]").click()
+    for _tick in range(150):  # let Playwright run the route handler while we wait
+        if dropped:
+            break
+        page.wait_for_timeout(100)
+    assert dropped and len(_surveys()) == 1  # it did arrive, the phone did not hear it
+    # The phone retries (by its backoff, or at once with "sync now") until it hears back.
+    for _attempt in range(20):
+        if page.locator("[data-outbox-count]").inner_text() == "0":
+            break
+        page.locator("[data-sync-now]").click()
+        page.wait_for_timeout(500)
     wait_for_count(page, 0)
     surveys = _surveys()
     assert len(surveys) == 1 and surveys[0].revision == 1
@@ -112,8 +119,9 @@ def test_two_surveys_and_two_photos_queued_offline_all_arrive(live_server, phone
         page.wait_for_selector("body[data-ready]")
     assert outbox_count(page) == 2
     context.set_offline(False)
-    wait_until(page, "document.querySelector('[data-outbox-count]').textContent === '0' && "
-                           "document.querySelector('[data-photo-count]').textContent === ''", 20)
+    wait_until(page, "document.body.dataset.ready === 'true' && "
+                     "document.querySelector('[data-outbox-count]').textContent === '0' && "
+                     "document.querySelector('[data-photo-count]').textContent === ''", 20)
     assert sorted(s.answers["head_name"] for s in _surveys()) == ["甲一", "甲二"]
     photos = db.session.scalars(select(Photo)).all()
     assert len(photos) == 2
@@ -185,8 +193,8 @@ def test_logout_with_unsent_surveys_warns_and_keeps_them_for_that_user_only(live
     context.set_offline(True)
     start_survey(page, "甲村")
     fill_survey(page, complete_answers(house_number="3组3号", head_name="共用手机"))
-    context.set_offline(False)
     context.route("**/api/v1/surveys/**", lambda route: route.abort())  # keep it unsent
+    context.set_offline(False)
     warnings = []
     page.once("dialog", lambda dialog: (warnings.append(dialog.message), dialog.accept()))
     page.locator("[data-logout]").click()

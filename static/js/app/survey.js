@@ -1,6 +1,5 @@
 // The survey form on the phone: one step at a time, every change saved to IndexedDB at once,
 // a summary that lists what is still missing, and submission into the outbox.
-import { syncOutbox } from "./outbox.js";
 import { resizePhoto } from "./photos.js";
 import { loadSession, registerWorker } from "./session.js";
 import { get, openUserDb, photosOf, put } from "./store.js";
@@ -207,7 +206,8 @@ async function submit() {
   } catch (error) {
     // no Background Sync here: the page's own retries cover it
   }
-  if (navigator.onLine) syncOutbox(db).catch(() => null);
+  // The start page sends the outbox as soon as it opens; sending from here would be cut off
+  // by the navigation.
   location.href = "/app/";
 }
 
