@@ -49,3 +49,9 @@ def test_pages_are_compressed_for_slow_networks(auth, world, client):
     auth.login("surveyor-a")
     response = client.get("/app/survey", headers={"Accept-Encoding": "gzip"})
     assert response.headers.get("Content-Encoding") == "gzip"
+
+
+def test_an_unchanged_service_worker_answers_304(client):
+    first = client.get("/sw.js")
+    again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

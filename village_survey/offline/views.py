@@ -1,6 +1,6 @@
 """The offline app's pages and its service worker (served from the root so its scope is the site)."""
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from village_survey.offline.assets import SHELL_PAGES, SHELL_STATIC, asset_version
 from village_survey.surveys.forms import SurveyAnswersForm
@@ -44,6 +44,8 @@ def service_worker():
     response = current_app.response_class(
         render_template("offline/sw.js", version=_version(), precache=precache),
         mimetype="text/javascript")
-    # The browser checks for a new worker on every visit; never let a cache hide one.
+    # The browser checks for a new worker on every visit; never let a cache hide one, but let
+    # an unchanged worker answer 304 (its text changes exactly when the version does).
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    response.set_etag(_version())
+    return response.make_conditional(request)
