@@ -1,4 +1,4 @@
-"""Flask commands: demo data and user accounts."""
+"""Flask commands: demo data, user accounts, and those each package registers."""
 
 import sys
 
@@ -44,5 +44,8 @@ def create_user_command(username, role, area):
 
 
 def register_commands(app):
+    from village_survey.evaluations import cli as evaluations_cli
+
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    evaluations_cli.register(app)
