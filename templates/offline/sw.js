@@ -11,12 +11,14 @@ const PRECACHED = new Set(PRECACHE);
 
 async function precache() {
   const cache = await caches.open(CACHE);
-  for (const path of PRECACHE) {
+  // All at once: on a slow network one round trip instead of one per file.
+  const responses = await Promise.all(PRECACHE.map(async (path) => {
     const response = await fetch(path, { credentials: "same-origin", cache: "no-cache" });
     // A login page in place of the app (an expired session) must not be cached as the app.
     if (!response.ok || response.redirected) throw new Error(`cannot cache ${path}: ${response.status}`);
-    await cache.put(path, response);
-  }
+    return [path, response];
+  }));
+  await Promise.all(responses.map(([path, response]) => cache.put(path, response)));
 }
 
 self.addEventListener("install", (event) => {
