@@ -236,7 +236,7 @@ class Client:
         return status, data
 
 
-PROGRESS_EVERY = 500  # requests between two progress reports of a counted (--season) run
+PROGRESS_EVERY = 100  # requests between two progress reports of a counted (--season) run
 
 
 def _cpu_self() -> float:
