@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import http.client
 import json
 import multiprocessing as mp
@@ -69,6 +70,7 @@ PASSWORD = "bench-password-1"
 PG_BENCH_DB = "village_survey_bench"
 PG_SOCKET_DIR = "/var/run/postgresql"
 USER_AGENT = "village-survey-bench/1"
+PHONE_ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what Chromium on a phone offers
 
 # ---------------------------------------------------------------------------------------------
 # Survey answers: distinct, valid, realistically varied (form version 1)
@@ -185,9 +187,9 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.csrf: str | None = None
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                content_type: str | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json, text/html"}
+    def request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,
+                extra_headers: dict | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json, text/html", **(extra_headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if content_type:
@@ -232,7 +234,14 @@ class Client:
         self.csrf = json.loads(data)["csrf_token"]
 
     def put_survey(self, survey_uuid: str, body: bytes) -> tuple[int, bytes]:
-        status, data, _ = self.request("PUT", f"/api/v1/surveys/{survey_uuid}", body, "application/json")
+        """PUT one survey as the phone's browser does, offering compressed answers (Flask-Compress)."""
+        status, data, response = self.request("PUT", f"/api/v1/surveys/{survey_uuid}", body, "application/json",
+                                              {"Accept-Encoding": PHONE_ACCEPT_ENCODING})
+        encoding = response.getheader("Content-Encoding")
+        if encoding == "gzip":
+            data = gzip.decompress(data)
+        elif encoding:
+            data = f"({len(data)} bytes, {encoding}-compressed)".encode()
         return status, data
 
 
@@ -258,8 +267,9 @@ def _timed_loop(client, next_request, deadline, limit, keep=True, progress=None)
             status, data = f"{type(error).__name__}", str(error).encode()
         latencies.append(time.perf_counter() - started)
         statuses[status] += 1
-        if status in (200, 201) and keep:
-            accepted.append((survey_uuid, body))
+        if status in (200, 201):
+            if keep:
+                accepted.append((survey_uuid, body))
         elif len(samples) < 3:
             samples[str(status)] = data[:300].decode(errors="replace")
     return latencies, statuses, accepted, samples
@@ -388,8 +398,10 @@ def app_env(url):
 
 
 def flask_db_upgrade(url):
-    subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=app_env(url), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    result = subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=app_env(url),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"flask db upgrade failed ({result.returncode}):\n{result.stdout[-2000:]}")
 
 
 def seed(url, surveyors):
@@ -435,7 +447,8 @@ def _run_quiet(cmd, **kwargs):
 
 
 def local_postgres():
-    """(server URL for psql-free admin, reason) of a local server, started as .ci/run does if needed."""
+    """(URL of the local server's postgres database, None) or (None, why not); as root, a stopped
+    cluster is started and a role for the current user created, as .ci/run does."""
     if not shutil.which("pg_isready"):
         return None, "no PostgreSQL client tools (pg_isready) on this machine"
     if _run_quiet(["pg_isready", "-q", "-h", PG_SOCKET_DIR]).returncode != 0:

@@ -83,9 +83,14 @@ def _ingest_summary(path: Path, output: str) -> list[str]:
 
 
 def _tail_summary(output: str) -> list[str]:
-    wanted = [line for line in output.splitlines()
-              if re.search(r"score \+ aggregate|peak process RSS|seconds|per second|/s\b", line)]
-    return wanted[-4:] or output.strip().splitlines()[-3:]
+    """The lines that state a verdict or a headline figure, shortened; else the last lines."""
+    wanted = []
+    for line in output.splitlines():
+        if re.search(r"\bgoal\b|\bbudget\b:|score \+ aggregate|peak process RSS", line, re.IGNORECASE) \
+                and not line.lower().startswith(("machine:", "settings:")):
+            text = line.strip().lstrip("- ").replace("**", "")
+            wanted.append(text if len(text) <= 160 else text[:157] + "...")
+    return wanted[-4:] or [line.strip() for line in output.strip().splitlines()[-3:]]
 
 
 def main() -> int:
