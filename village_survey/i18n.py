@@ -48,4 +48,5 @@ LEVEL_LABELS = {
     "city": _l("City"),
     "county": _l("County"),
     "township": _l("Township"),
+    "village": _l("Village"),
 }

@@ -11,12 +11,6 @@ from flask_babel import lazy_gettext as _l
 
 from village_survey.surveys.labels import CODE_LABELS, FIELD_LABELS
 
-LEVEL_NAMES = {
-    "village": _l("Village"),
-    "township": _l("Township"),
-    "county": _l("County"),
-    "city": _l("City"),
-}
 LEVEL_PLURALS = {
     "village": _l("Villages"),
     "township": _l("Townships"),
@@ -174,7 +168,7 @@ def indicator_target(indicator) -> str:
 
 
 TEMPLATE_HELPERS = {
-    "LEVEL_NAMES": LEVEL_NAMES, "LEVEL_PLURALS": LEVEL_PLURALS, "SORT_LABELS": SORT_LABELS,
+    "LEVEL_PLURALS": LEVEL_PLURALS, "SORT_LABELS": SORT_LABELS,
     "STAR_LABELS": STAR_LABELS,
     "CARRIER_LABELS": CARRIER_LABELS, "label": label, "grade_label": grade_label,
     "explanation": explanation, "outcome": outcome, "show_value": show_value, "why": why,

@@ -192,6 +192,28 @@ def save_survey_once_more_on_race(user, uuid, **kwargs):
         return save_survey(user, uuid, **kwargs)
 
 
+def household_surveys(household, year):
+    """(the household's survey of `year`, its latest earlier survey); None where there is none."""
+    if household is None:
+        return None, None
+    surveys = db.session.scalars(select(Survey).where(Survey.household_id == household.id, Survey.year <= year)
+                                 .order_by(Survey.year.desc())).all()
+    this_year = next((s for s in surveys if s.year == year), None)
+    earlier = next((s for s in surveys if s.year < year), None)
+    return this_year, earlier
+
+
+def starting_answers(household, previous=None, today=None):
+    """What a new survey starts from: an earlier survey's answers (not its date) when offered,
+    the household's name and phone as last recorded, and today's date."""
+    start = dict(previous.answers) if previous is not None else {}
+    start.pop("survey_date", None)
+    if household is not None:
+        start.update(house_number=household.house_number, head_name=household.head_name, phone=household.phone)
+    start["survey_date"] = (today or dt.date.today()).isoformat()
+    return start
+
+
 def _status_word(status):
     from village_survey.surveys.labels import STATUS_LABELS
 

@@ -5,12 +5,13 @@ import os
 import uuid as uuid_module
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from village_survey import survey_fields as sf
-from village_survey.access import get_in_scope_or_404
+from village_survey.access import get_in_scope_or_404, roles_required
 from village_survey.areas.models import Household, Village
 from village_survey.core.paging import paginate, search
 from village_survey.extensions import db
@@ -23,9 +24,11 @@ from village_survey.surveys.services import (
     SURVEY_WRITERS,
     SurveyError,
     find_survey,
+    household_surveys,
     normalize_uuid,
     review_survey,
     save_survey_once_more_on_race,
+    starting_answers,
 )
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
@@ -45,15 +48,8 @@ def _survey_or_404(raw_uuid):
     return survey
 
 
-def _require(roles):
-    if current_user.role not in roles:
-        abort(403)
-
-
 def display_value(key, value):
     """An answer as a person reads it: code labels, yes/no, numbers by the locale."""
-    from flask_babel import format_decimal
-
     if value is None or value == "":
         return "—"
     spec = sf.FIELDS[key]
@@ -136,9 +132,9 @@ def _render_step(step, form, survey=None, village=None, household=None, errors=N
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@roles_required(*SURVEY_WRITERS)
 def new():
     """Step one of a new survey: the household; saving it creates the draft on the server."""
-    _require(SURVEY_WRITERS)
     village = get_in_scope_or_404(Village, request.args.get("village", type=int))
     household = None
     if request.args.get("household"):
@@ -149,24 +145,11 @@ def new():
     year = request.values.get("year", this_year, type=int)
     if year not in (this_year, this_year - 1):
         year = this_year
-    previous = None
-    if household is not None:
-        existing = db.session.scalars(select(Survey).where(Survey.household_id == household.id,
-                                                           Survey.year == year)).first()
-        if existing is not None:
-            flash(_("This household already has a survey for %(year)s.", year=year), "info")
-            return redirect(url_for(".show", raw_uuid=existing.uuid))
-        previous = db.session.scalars(select(Survey).where(Survey.household_id == household.id,
-                                                           Survey.year < year)
-                                      .order_by(Survey.year.desc())).first()
-    start = {}
-    if previous is not None and request.values.get("from_previous") == "1":
-        start = dict(previous.answers)
-        start.pop("survey_date", None)
-    if household is not None:
-        start.update(house_number=household.house_number, head_name=household.head_name,
-                     phone=household.phone)
-    start.setdefault("survey_date", dt.date.today().isoformat())
+    existing, previous = household_surveys(household, year)
+    if existing is not None:
+        flash(_("This household already has a survey for %(year)s.", year=year), "info")
+        return redirect(url_for(".show", raw_uuid=existing.uuid))
+    start = starting_answers(household, previous if request.values.get("from_previous") == "1" else None)
     if request.method == "POST":
         survey_uuid = normalize_uuid(request.form.get("survey_uuid")) or str(uuid_module.uuid4())
         try:
@@ -188,8 +171,8 @@ def new():
 
 
 @bp.route("/<raw_uuid>/edit", methods=["GET", "POST"])
+@roles_required(*SURVEY_WRITERS)
 def edit(raw_uuid):
-    _require(SURVEY_WRITERS)
     survey = _survey_or_404(raw_uuid)
     if survey.status not in ("draft", "returned"):
         flash(_("This survey is %(status)s and cannot be changed now.", status=STATUS_LABELS[survey.status]),
