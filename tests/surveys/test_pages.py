@@ -95,7 +95,7 @@ def test_history_shows_who_changed_what(auth, world, client, api):
     api.put(uuid, body(world.village_a, status="draft", household=world.household_a, residents=7))
     html = client.get(f"/surveys/{uuid}/history").get_data(as_text=True)
     assert "常住人口" in html and "surveyor-a" in html
-    assert re.search(r"<td>4</td><td>7</td>", html)
+    assert re.search(r"<td>4 人</td><td>7 人</td>", html)
 
 
 def test_reviewer_approves_and_returns_with_a_comment(app, auth, world, api):

@@ -17,7 +17,14 @@ from village_survey.core.paging import paginate, search
 from village_survey.extensions import db
 from village_survey.surveys import photos
 from village_survey.surveys.forms import SurveyAnswersForm, answers_to_formdata, check_formdata
-from village_survey.surveys.labels import CODE_LABELS, FIELD_LABELS, PHOTO_KIND_LABELS, STATUS_LABELS, STEP_LABELS
+from village_survey.surveys.labels import (
+    CODE_LABELS,
+    FIELD_LABELS,
+    PHOTO_KIND_LABELS,
+    STATUS_LABELS,
+    STEP_LABELS,
+    UNIT_LABELS,
+)
 from village_survey.surveys.models import PHOTO_KINDS, STATUSES, Photo, Survey
 from village_survey.surveys.services import (
     REVIEWERS,
@@ -58,7 +65,8 @@ def display_value(key, value):
     if spec.type == "code":
         return str(CODE_LABELS[key].get(value, value))
     if spec.type in ("int", "decimal") and not isinstance(value, str):
-        return format_decimal(value)
+        unit = f" {UNIT_LABELS[spec.unit]}" if spec.unit else ""
+        return f"{format_decimal(value)}{unit}"
     return str(value)
 
 
