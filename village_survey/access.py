@@ -8,7 +8,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import false, select, true
 
 from village_survey.areas.models import County, Household, Township, Village
 from village_survey.extensions import db
@@ -16,13 +16,25 @@ from village_survey.extensions import db
 WRITE_ROLES = ("surveyor", "reviewer", "admin")
 
 
-def _limit(stmt, user, township_col, county_col):
+def _condition(user, township_col, county_col):
     level = user.scope_level
     if level == "township":
-        return stmt.where(township_col == user.township_id)
+        return township_col == user.township_id
     if level == "county":
-        return stmt.where(county_col == user.county_id)
-    return stmt
+        return county_col == user.county_id
+    return None
+
+
+def _limit(stmt, user, township_col, county_col):
+    condition = _condition(user, township_col, county_col)
+    return stmt if condition is None else stmt.where(condition)
+
+
+def household_in_scope(user):
+    """A SQL condition, on a query joined to Village and Township, that the household is in the
+    user's area (to ask in one query whether a row exists and whether the user may see it)."""
+    condition = _condition(user, Village.township_id, Township.county_id)
+    return true() if condition is None else condition
 
 
 def counties_query(user):

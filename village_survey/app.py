@@ -4,6 +4,7 @@ import os
 
 from flask import Flask, abort, request
 from flask_login import current_user
+from sqlalchemy import event
 
 from village_survey import config as config_module
 from village_survey.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
@@ -26,6 +27,11 @@ def create_app(config_name=None, **overrides):
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "village_survey.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file on the same machine does not go stale: no ping before every request.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config["PRODUCTION"]:
         config_module.check_production(app.config)
 
@@ -48,6 +54,10 @@ def _init_extensions(app):
     from village_survey.accounts.models import User
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -72,6 +82,18 @@ def _init_extensions(app):
         if user is None or not user.active or not token or user.session_token != token:
             return None
         return user
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    """Write-ahead log: readers never block the writer, and a commit appends instead of copying
+    a journal; NORMAL sync is safe in WAL mode (a power cut may lose the last commits, never
+    corrupt). Writers wait up to 5 s for each other instead of failing with "database is locked".
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
 
 
 def _register_blueprints(app):

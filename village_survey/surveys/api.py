@@ -111,8 +111,10 @@ def put_survey(raw_uuid):
             if error.errors:
                 extra["errors"] = error.errors
         return _error(error.status, error.message, **extra)
+    # The answer is built before the commit, which would expire the objects and make it reload them.
+    state = survey_state(result.survey) | {"warnings": result.warnings}
     db.session.commit()
-    return jsonify(survey_state(result.survey) | {"warnings": result.warnings}), 201 if result.created else 200
+    return jsonify(state), 201 if result.created else 200
 
 
 @bp.get("/surveys/<raw_uuid>")

@@ -11,13 +11,15 @@ import json
 import uuid as uuid_module
 from dataclasses import dataclass, field
 
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from village_survey import audit
 from village_survey import survey_fields as sf
-from village_survey.access import get_in_scope_or_404, households_query
+from village_survey.access import get_in_scope_or_404, household_in_scope
 from village_survey.areas.models import Household, Village, utcnow
 from village_survey.extensions import db
 from village_survey.surveys.forms import check_formdata
@@ -67,11 +69,20 @@ def content_hash(form_version, year, status, answers):
 
 
 def find_survey(uuid, user):
-    """The survey with this UUID if it is in the user's area; None if it does not exist; 404 outside."""
-    survey = db.session.scalars(select(Survey).where(Survey.uuid == uuid)).first()
-    if survey is not None:
-        get_in_scope_or_404(Household, survey.household_id, user)
-    return survey
+    """The survey with this UUID if it is in the user's area; None if it does not exist; 404 outside.
+
+    One query answers both, and loads the household with the survey.
+    """
+    row = db.session.execute(
+        select(Survey, household_in_scope(user).label("in_scope"))
+        .join(Survey.household).join(Household.village).join(Village.township)
+        .options(contains_eager(Survey.household))
+        .where(Survey.uuid == uuid)).first()
+    if row is None:
+        return None
+    if not row.in_scope:
+        abort(404)
+    return row.Survey
 
 
 def _check_header(form_version, year, status, today):
@@ -119,9 +130,10 @@ def _resolve_household(user, village_id, household_id, answers):
     missing = {k: [_("Required for a new household.")] for k in ("house_number", "head_name") if not answers.get(k)}
     if missing:
         raise SurveyError(422, _("Invalid data."), missing)
+    # The village is in scope, so its households are: no second scope check.
     household = db.session.scalars(
-        households_query(user).where(Household.village_id == village.id,
-                                     Household.house_number == answers["house_number"])).first()
+        select(Household).where(Household.village_id == village.id,
+                                Household.house_number == answers["house_number"])).first()
     if household is None:
         household = Household(village=village, house_number=answers["house_number"],
                               head_name=answers["head_name"])
@@ -174,7 +186,7 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
                               {"household_id": [other.uuid]})
     survey = Survey(uuid=uuid, household=household, year=year, form_version=form_version, status=status,
                     answers=answers, content_hash=digest, created_by_id=user.id, revision=0,
-                    submitted_at=utcnow() if status == "submitted" else None)
+                    submitted_at=utcnow() if status == "submitted" else None, photos=[])
     _sync_household(household, answers)
     db.session.add(survey)
     _add_revision(survey, user, {})
