@@ -69,10 +69,19 @@ _QUERIES = {
 }
 
 
+MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER key holds on PostgreSQL
+
+
+def is_row_id(value):
+    """Whether `value` can be a row's id; anything else names nothing (and must not reach the
+    database, which refuses numbers beyond its integer range)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+
+
 def get_in_scope_or_404(model, ident, user=None):
     """Load one area or household, or 404 if it does not exist or lies outside the user's area."""
     user = user or current_user
-    if not isinstance(ident, int):
+    if not is_row_id(ident):
         abort(404)
     stmt = _QUERIES[model](user).where(model.id == ident)
     obj = db.session.scalars(stmt).first()

@@ -5,12 +5,20 @@ import os
 from flask import Flask, abort, request
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from village_survey import config as config_module
+from village_survey.access import MAX_ROW_ID
 from village_survey.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = {"accounts.login", "static", "core.set_language", "core.healthz", "offline.service_worker"}
+
+
+class RowIdConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config_name=None, **overrides):
@@ -35,6 +43,9 @@ def create_app(config_name=None, **overrides):
     if app.config["PRODUCTION"]:
         config_module.check_production(app.config)
 
+    # An <int:…> part of a URL beyond what an INTEGER key holds matches no route: 404, not a
+    # database error. Set before the blueprints, whose rules take the converter when added.
+    app.url_map.converters["int"] = RowIdConverter
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)

@@ -1,6 +1,7 @@
 """Role × area matrix: everyone sees exactly their own area; outside it the answer is 404."""
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from village_survey.access import households_query, villages_query
 from village_survey.extensions import db
@@ -100,3 +101,21 @@ def test_unknown_and_malformed_ids_are_404(auth, world, client):
     for path in ("/areas/villages/999999", "/areas/villages/abc", "/areas/townships/-1",
                  "/admin/areas/nope/new", "/admin/users/999999"):
         assert client.get(path).status_code == 404, path
+
+
+@pytest.mark.parametrize("ident", [0, 2**31, 2**63, 10**20])
+def test_ids_beyond_the_databases_range_are_404_on_every_page(auth, world, client, app, ident):
+    """An id no INTEGER column can hold names nothing: 404, never a database error."""
+    auth.login("admin")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not any(isinstance(conv, IntegerConverter)
+                                                for conv in rule._converters.values()):
+            continue
+        marker = 987654321  # built in range, then replaced: the URL map refuses to build beyond it
+        values = {name: marker if isinstance(conv, IntegerConverter) else "x"
+                  for name, conv in rule._converters.items()}
+        path = app.url_map.bind("localhost").build(rule.endpoint, values).replace(str(marker), str(ident))
+        assert client.get(path).status_code == 404, path
+        checked += 1
+    assert checked >= 5

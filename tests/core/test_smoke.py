@@ -1,4 +1,11 @@
+"""The app answers a logged-in user, and its database runs with the intended settings."""
+
 import pytest
+from sqlalchemy import text
+
+from village_survey.extensions import db
+
+
 def test_dashboard_after_login(auth, world, client):
     response = auth.login("surveyor-a")
     assert response.status_code == 302
@@ -9,10 +16,6 @@ def test_dashboard_after_login(auth, world, client):
 
 def test_sqlite_runs_in_wal_mode_and_waits_for_locks(app):
     """WAL lets readers and the writer work side by side; the timeout avoids "database is locked"."""
-    from sqlalchemy import text
-
-    from village_survey.extensions import db
-
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
     with db.engine.connect() as conn:

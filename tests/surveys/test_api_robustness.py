@@ -4,11 +4,13 @@ import datetime as dt
 import json
 
 import jsonschema
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
+from tests.factories import complete_answers
 from tests.surveys.conftest import body, new_uuid
 from village_survey import survey_fields as sf
 from village_survey.extensions import db
@@ -106,3 +108,14 @@ def test_answers_schema_bounds_follow_the_data_dictionary():
     assert answers["year_built"]["anyOf"][0]["maximum"] == 2026
     assert answers["structure"]["anyOf"][0]["enum"][0] == "brick_concrete"
     json.dumps(answers)
+
+
+@pytest.mark.parametrize("key", ["village_id", "household_id"])
+@pytest.mark.parametrize("ident", [0, -1, 2**31, 2**63, 10**20])
+def test_ids_beyond_the_databases_range_name_nothing(api, world, key, ident):
+    api.login("surveyor-a")
+    before = _counts()
+    response = api.put(new_uuid(), {"form_version": 1, "year": 2026, "status": "draft", key: ident,
+                                    "answers": complete_answers()})
+    assert response.status_code in (404, 422), response.get_data(as_text=True)
+    assert _counts() == before

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from village_survey import audit
 from village_survey import survey_fields as sf
-from village_survey.access import get_in_scope_or_404, household_in_scope
+from village_survey.access import get_in_scope_or_404, household_in_scope, is_row_id, villages_query
 from village_survey.areas.models import Household, Village, utcnow
 from village_survey.extensions import db
 from village_survey.surveys.forms import check_formdata
@@ -126,14 +126,21 @@ def _resolve_household(user, village_id, household_id, answers):
         return household
     if not isinstance(village_id, int) or isinstance(village_id, bool):
         raise SurveyError(422, _("Invalid data."), {"village_id": [_("Choose a village.")]})
-    village = get_in_scope_or_404(Village, village_id, user)
     missing = {k: [_("Required for a new household.")] for k in ("house_number", "head_name") if not answers.get(k)}
     if missing:
+        get_in_scope_or_404(Village, village_id, user)  # outside the area is 404 before anything else
         raise SurveyError(422, _("Invalid data."), missing)
-    # The village is in scope, so its households are: no second scope check.
-    household = db.session.scalars(
-        select(Household).where(Household.village_id == village.id,
-                                Household.house_number == answers["house_number"])).first()
+    # The village within the user's area and its household of that number, if any, in one query.
+    if not is_row_id(village_id):
+        abort(404)
+    row = db.session.execute(
+        villages_query(user).add_columns(Household)
+        .outerjoin(Household, and_(Household.village_id == Village.id,
+                                   Household.house_number == answers["house_number"]))
+        .where(Village.id == village_id)).first()
+    if row is None:
+        abort(404)
+    village, household = row
     if household is None:
         household = Household(village=village, house_number=answers["house_number"],
                               head_name=answers["head_name"])
