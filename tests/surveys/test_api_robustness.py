@@ -119,3 +119,25 @@ def test_ids_beyond_the_databases_range_name_nothing(api, world, key, ident):
                                     "answers": complete_answers()})
     assert response.status_code in (404, 422), response.get_data(as_text=True)
     assert _counts() == before
+
+
+batch_items = st.one_of(bodies.map(lambda b: b | {"uuid": new_uuid()}), bodies, json_values)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.one_of(st.lists(batch_items, max_size=4), json_values))
+def test_no_batch_makes_a_500_and_only_accepted_surveys_are_written(api, world, items):
+    if api.token is None:
+        api.login("surveyor-a")
+    before = _counts()
+    response = api.client.post("/api/v1/surveys/batch", json={"surveys": items},
+                               headers={"X-CSRFToken": api.token})
+    assert response.status_code < 500, response.get_data(as_text=True)
+    assert response.is_json
+    db.session.expire_all()
+    created = 0
+    if response.status_code == 200:
+        results = response.get_json()["results"]
+        assert len(results) == len(items)
+        created = sum(r["status"] == 201 for r in results)
+    assert _counts()[0] == before[0] + created

@@ -21,6 +21,11 @@ def _messages():
     }
 
 
+def message_for(error):
+    """The message shown for an HTTP error (abort(404) and the like), in the user's language."""
+    return _messages().get(error.code, error.description)
+
+
 def _respond(status, message):
     db.session.rollback()
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
@@ -39,9 +44,7 @@ def register(app):
             from village_survey.extensions import login_manager
 
             return login_manager.unauthorized()
-        status = error.code or 500
-        message = _messages().get(status, error.description)
-        return _respond(status, message)
+        return _respond(error.code or 500, message_for(error))
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -8,15 +8,18 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
 
 from village_survey import survey_fields as sf
 from village_survey.access import villages_query
 from village_survey.areas.models import Household, Township, Village
+from village_survey.core.errors import message_for
 from village_survey.extensions import db
 from village_survey.surveys import photos
 from village_survey.surveys.forms import check_formdata, json_to_formdata
 from village_survey.surveys.openapi import openapi_document
 from village_survey.surveys.services import (
+    MAX_BATCH,
     SurveyError,
     find_survey,
     normalize_uuid,
@@ -36,9 +39,9 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a number")
 
 
-def _json_body():
+def _json_body(limit=MAX_SURVEY_BODY):
     """The request body as a JSON object, or None (NaN and Infinity are not JSON numbers)."""
-    if request.content_length is not None and request.content_length > MAX_SURVEY_BODY:
+    if request.content_length is not None and request.content_length > limit:
         return None
     try:
         body = json.loads(request.get_data(cache=False, as_text=True), parse_constant=_reject_constant)
@@ -75,16 +78,20 @@ def villages():
 
 
 KNOWN_BODY_KEYS = {"form_version", "year", "village_id", "household_id", "status", "answers"}
+MAX_BATCH_BODY = 2 * 1024 * 1024
 
 
-@bp.put("/surveys/<raw_uuid>")
-def put_survey(raw_uuid):
+def _refusal(status, message, **extra):
+    return {"error": message, "status": status, **extra}, status
+
+
+def _save(raw_uuid, body):
+    """Apply one survey PUT and commit it: (the answer's JSON, its HTTP status)."""
     uuid = normalize_uuid(raw_uuid)
     if uuid is None:
-        return _error(404, _("No survey with this identifier."))
-    body = _json_body()
-    if body is None:
-        return _error(400, _("The body must be a JSON object (at most 256 KB)."))
+        return _refusal(404, _("No survey with this identifier."))
+    if not isinstance(body, dict):
+        return _refusal(400, _("The body must be a JSON object (at most 256 KB)."))
     errors = {key: [_("Unknown field.")] for key in body if key not in KNOWN_BODY_KEYS}
     formdata, answer_errors = json_to_formdata(body.get("answers", {}))
     errors.update(answer_errors)
@@ -92,8 +99,8 @@ def put_survey(raw_uuid):
         # Report every problem at once: the well-typed answers are checked as usual too.
         year = body.get("year") if isinstance(body.get("year"), int) else None
         checked = check_formdata(formdata, body.get("status"), year)
-        return _error(422, _("Some answers need attention."), errors=checked.errors | errors,
-                      warnings=checked.warnings)
+        return _refusal(422, _("Some answers need attention."), errors=checked.errors | errors,
+                        warnings=checked.warnings)
     try:
         result = save_survey_once_more_on_race(
             current_user, uuid, form_version=body.get("form_version"), year=body.get("year"),
@@ -110,11 +117,48 @@ def put_survey(raw_uuid):
                 extra = {"state": survey_state(existing)}
             if error.errors:
                 extra["errors"] = error.errors
-        return _error(error.status, error.message, **extra)
+        return _refusal(error.status, error.message, **extra)
+    except HTTPException as error:  # abort(404) outside the user's area
+        db.session.rollback()
+        return _refusal(error.code, message_for(error))
     # The answer is built before the commit, which would expire the objects and make it reload them.
     state = survey_state(result.survey) | {"warnings": result.warnings}
     db.session.commit()
-    return jsonify(state), 201 if result.created else 200
+    return state, 201 if result.created else 200
+
+
+@bp.put("/surveys/<raw_uuid>")
+def put_survey(raw_uuid):
+    body = _json_body()
+    if body is None:
+        return _error(400, _("The body must be a JSON object (at most 256 KB)."))
+    data, status = _save(raw_uuid, body)
+    return jsonify(data), status
+
+
+@bp.post("/surveys/batch")
+def put_surveys():
+    """Several surveys in one request, each applied and committed as its own PUT would be.
+
+    A phone with a full outbox on a slow line saves a round trip per survey; the server saves
+    the fixed cost of a request (session, login, CSRF) per survey. One survey's refusal does not
+    stop the others: each result is the status and body its PUT would have answered.
+    """
+    body = _json_body(MAX_BATCH_BODY)
+    surveys = body.get("surveys") if body is not None and set(body) == {"surveys"} else None
+    if not isinstance(surveys, list) or not 1 <= len(surveys) <= MAX_BATCH:
+        return _error(400, _("The body must be {\"surveys\": [...]} with 1 to %(count)d surveys (at most 2 MB).",
+                             count=MAX_BATCH))
+    # Each survey is committed on its own; keeping the loaded objects (the user above all)
+    # after a commit spares a reload per survey.
+    db.session().expire_on_commit = False
+    results = []
+    for item in surveys:
+        raw_uuid = item.get("uuid") if isinstance(item, dict) else None
+        fields = {k: v for k, v in item.items() if k != "uuid"} if isinstance(item, dict) else None
+        data, status = _save(raw_uuid if isinstance(raw_uuid, str) else "", fields)
+        results.append({"uuid": raw_uuid if isinstance(raw_uuid, str) else None, "status": status, "body": data})
+    return jsonify(results=results)
 
 
 @bp.get("/surveys/<raw_uuid>")

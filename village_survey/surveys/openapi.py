@@ -3,6 +3,7 @@
 import datetime as dt
 
 from village_survey import survey_fields as sf
+from village_survey.surveys.services import MAX_BATCH
 
 
 def _answer_schema(spec, today):
@@ -69,6 +70,10 @@ def openapi_document(today=None):
             "answers": {"$ref": "#/components/schemas/Answers"},
         },
     }
+    batch_item = put_body | {
+        "required": ["uuid"] + put_body["required"],
+        "properties": {"uuid": {"type": "string", "format": "uuid"}} | put_body["properties"],
+    }
     csrf = [{"session": [], "csrf": []}]
     json_error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     uuid_param = {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
@@ -89,7 +94,7 @@ def openapi_document(today=None):
                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
             },
             "schemas": {"Answers": answers, "Error": error, "Messages": messages, "SurveyState": state,
-                        "SurveyPut": put_body},
+                        "SurveyPut": put_body, "SurveyBatchItem": batch_item},
         },
         "paths": {
             "/session": {"get": {"summary": "The user, role, area, a fresh CSRF token, the form version",
@@ -120,6 +125,33 @@ def openapi_document(today=None):
                             "type": "object", "properties": {
                                 "errors": {"$ref": "#/components/schemas/Messages"},
                                 "warnings": {"$ref": "#/components/schemas/Messages"}}}}}},
+                    },
+                },
+            },
+            "/surveys/batch": {
+                "post": {
+                    "summary": f"Several surveys at once (1 to {MAX_BATCH}), each applied and committed as its "
+                               "own PUT; one refusal does not stop the others",
+                    "security": csrf,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "additionalProperties": False, "required": ["surveys"],
+                        "properties": {"surveys": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+                                                   "items": {"$ref": "#/components/schemas/SurveyBatchItem"}}}}}}},
+                    "responses": {
+                        "200": {"description": "one result per survey, in order: the status and body its PUT "
+                                               "would have answered",
+                                "content": {"application/json": {"schema": {
+                                    "type": "object", "required": ["results"],
+                                    "properties": {"results": {"type": "array", "items": {
+                                        "type": "object", "required": ["uuid", "status", "body"],
+                                        "properties": {
+                                            "uuid": {"type": ["string", "null"]},
+                                            "status": {"type": "integer", "enum": [200, 201, 400, 403, 404, 409, 422]},
+                                            "body": {"anyOf": [{"$ref": "#/components/schemas/SurveyState"},
+                                                               {"$ref": "#/components/schemas/Error"}]}}}}}}}}},
+                        "400": json_error | {"description": "not {\"surveys\": [...]} with 1 to "
+                                                            f"{MAX_BATCH} surveys, or a missing or stale CSRF token"},
+                        "401": json_error | {"description": "not logged in"},
                     },
                 },
             },

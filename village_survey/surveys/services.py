@@ -27,6 +27,7 @@ from village_survey.surveys.models import Survey, SurveyRevision
 
 EDITABLE = ("draft", "returned")
 SURVEY_WRITERS = ("surveyor", "admin")
+MAX_BATCH = 20  # surveys in one request of the batch API
 REVIEWERS = ("reviewer", "admin")
 
 
