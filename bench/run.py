@@ -66,16 +66,17 @@ def _ingest_summary(path: Path, output: str) -> list[str]:
     lines = []
     by_backend = {}
     for row in report["results"]:
-        by_backend.setdefault(row["backend"], []).append(row)
-    for backend, rows in by_backend.items():
+        by_backend.setdefault((row["backend"], row.get("batch", 1)), []).append(row)
+    for (backend, batch), rows in by_backend.items():
         best = max(rows, key=lambda r: r["ingest"]["per_second"])
         ingest, replay = best["ingest"], best.get("replay", {})
         errors = sum(r["ingest"]["errors"] + r.get("replay", {}).get("errors", 0) for r in rows)
-        lines.append(f"{backend}: best {ingest['per_second']:.0f} submissions/s (workers {best['workers']}, "
-                     f"clients {best['clients']}, p95 {ingest['p95_ms']:.0f} ms), replays "
+        lines.append(f"{backend}, {batch} per request: best {ingest['per_second']:.0f} submissions/s (workers "
+                     f"{best['workers']}, clients {best['clients']}, p95 {ingest['p95_ms']:.0f} ms), replays "
                      f"{replay.get('per_second', 0):.0f}/s; errors in all settings: {errors}")
     for row in report.get("season", []):
-        lines.append(f"{row['backend']}: season of {row['season']} surveys took {row['ingest']['seconds']:.0f} s")
+        lines.append(f"{row['backend']}, {row.get('batch', 1)} per request: season of {row['season']} surveys "
+                     f"took {row['ingest']['seconds']:.0f} s")
     for backend, reason in report.get("skipped", {}).items():
         lines.append(f"{backend}: skipped ({reason})")
     lines += [f"FAILED: {failure}" for failure in report.get("failures", [])]

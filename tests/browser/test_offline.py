@@ -58,7 +58,7 @@ def test_a_dropped_connection_during_upload_loses_nothing_and_duplicates_nothing
     dropped = []
 
     def drop_the_answer(route):
-        if route.request.method == "PUT" and not dropped:
+        if route.request.method in ("PUT", "POST") and not dropped:
             route.fetch()  # the server gets the survey ...
             dropped.append(route.request.url)
             route.abort("connectionreset")  # ... but the phone never hears back

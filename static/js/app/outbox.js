@@ -1,9 +1,10 @@
-// The outbox: sends queued surveys one at a time through the sync API, then their photos.
+// The outbox: sends queued surveys through the sync API, up to BATCH in one request, then their photos.
 // Runs in pages and in the service worker (Background Sync); a lock keeps runs from overlapping,
 // and the server is idempotent on the survey and photo UUIDs, so a retry never makes a duplicate.
 
 import { getAll, put, get } from "./store.js";
 
+const BATCH = 10; // surveys per request: one round trip instead of ten on a slow line
 const BASE_DELAY = 2000;
 const MAX_DELAY = 5 * 60 * 1000;
 
@@ -48,36 +49,48 @@ async function retryLater(db, item, reason) {
   await put(db, "surveys", item);
 }
 
-async function sendSurvey(db, item, token) {
-  let response;
-  try {
-    response = await fetch(`/api/v1/surveys/${item.uuid}`, {
-      method: "PUT", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify(payloadOf(item)),
-    });
-  } catch (error) {
-    await retryLater(db, item, String(error));
-    return "offline";
-  }
-  if (response.status === 401) throw new NeedLogin();
-  const data = await response.json().catch(() => ({}));
-  if (response.status === 200 || response.status === 201) {
+// What the server answered for one survey (alone or in a batch): the item's new state.
+async function applyAnswer(db, item, status, data) {
+  if (status === 200 || status === 201) {
     Object.assign(item, { state: "sent", sent_at: Date.now(), last_error: null, attempts: 0,
                           household_id: data.household_id, server: serverState(data) });
     await put(db, "surveys", item);
     return "sent";
   }
-  if (response.status === 400 && /csrf|expired|表单已过期/i.test(data.error || "")) return "token";
-  if (response.status >= 500 || response.status === 429 || response.status === 408) {
-    await retryLater(db, item, data.error || `HTTP ${response.status}`);
-    return "offline";
-  }
   // 409, 422 and other refusals: the survey stays on the phone until the surveyor fixes it.
-  Object.assign(item, { state: "failed", last_error: { kind: "refused", status: response.status,
+  Object.assign(item, { state: "failed", last_error: { kind: "refused", status,
                         message: data.error, errors: data.errors || {}, warnings: data.warnings || {} } });
   await put(db, "surveys", item);
   return "refused";
+}
+
+// Send a batch of surveys; "token" if the CSRF token must be renewed first, "offline" if the
+// network or the server failed (every item is retried later), else the count of each outcome.
+async function sendBatch(db, items, token) {
+  let response;
+  try {
+    response = await fetch("/api/v1/surveys/batch", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify({ surveys: items.map((item) => ({ uuid: item.uuid, ...payloadOf(item) })) }),
+    });
+  } catch (error) {
+    for (const item of items) await retryLater(db, item, String(error));
+    return "offline";
+  }
+  if (response.status === 401) throw new NeedLogin();
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 400 && /csrf|expired|表单已过期/i.test(data.error || "")) return "token";
+  if (response.status !== 200 || !Array.isArray(data.results) || data.results.length !== items.length) {
+    for (const item of items) await retryLater(db, item, data.error || `HTTP ${response.status}`);
+    return "offline";
+  }
+  const outcome = { sent: 0, refused: 0 };
+  for (const [index, item] of items.entries()) {
+    const answer = data.results[index];
+    outcome[await applyAnswer(db, item, answer.status, answer.body || {})] += 1;
+  }
+  return outcome;
 }
 
 function serverState(data) {
@@ -121,15 +134,18 @@ async function run(db, { force = false, onProgress = () => {} } = {}) {
     return { ...result, offline: true };
   }
   try {
-    for (const [index, item] of due.entries()) {
-      onProgress(index + 1, due.length);
-      let outcome = await sendSurvey(db, item, token);
+    for (let start = 0; start < due.length; start += BATCH) {
+      let batch = due.slice(start, start + BATCH);
+      onProgress(start + batch.length, due.length);
+      let outcome = await sendBatch(db, batch, token);
       if (outcome === "token") {
         token = await freshToken();
-        outcome = await sendSurvey(db, await get(db, "surveys", item.uuid), token);
+        batch = await Promise.all(batch.map((item) => get(db, "surveys", item.uuid)));
+        outcome = await sendBatch(db, batch, token);
       }
-      if (outcome === "offline") return { ...result, offline: true };
-      result[outcome === "sent" ? "sent" : "refused"] += 1;
+      if (outcome === "offline" || outcome === "token") return { ...result, offline: true };
+      result.sent += outcome.sent;
+      result.refused += outcome.refused;
     }
     const sentSurveys = new Set((await getAll(db, "surveys")).filter((s) => s.state === "sent").map((s) => s.uuid));
     for (const photo of await getAll(db, "photos")) {
