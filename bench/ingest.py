@@ -1,7 +1,7 @@
 """Benchmark: sync-API ingest, in submissions a second, from concurrent clients against gunicorn.
 
     .venv/bin/python bench/ingest.py [--quick] [--backends sqlite,postgres] [--postgres URL]
-                                     [--workers 2,4] [--clients 4,8,16] [--duration 8]
+                                     [--workers 2,4] [--clients 4,8,16] [--batch 1,10] [--duration 8]
                                      [--season N] [--retries 2] [--quiet-wait 30] [--json PATH]
 
 For each backend it builds a fresh database (an SQLite file in a temporary folder; a PostgreSQL
@@ -9,10 +9,11 @@ database, see below), runs `flask db upgrade`, and seeds one county with a towns
 villages and one surveyor account per client, all scoped to that township. Then, for each number
 of gunicorn workers, it starts `gunicorn -w N 'village_survey:create_app()'` on 127.0.0.1 and, for
 each number of clients, starts that many client processes (stdlib http.client, each with its
-own session cookie, logged in through /login like a phone). Each client PUTs distinct new surveys
-(a new household, status "submitted", varied valid answers) to /api/v1/surveys/<uuid> for
---duration seconds, then replays the surveys it sent (identical bodies, answered 200) for half
-as long. Every non-2xx answer is an error; the run fails if there is any, or if the database
+own session cookie, logged in through /login like a phone). Each client sends distinct new
+surveys (a new household, status "submitted", varied valid answers) for --duration seconds: with
+--batch 1 a PUT to /api/v1/surveys/<uuid> each, with --batch 10 ten in one POST to
+/api/v1/surveys/batch as the field app's outbox sends them. Then it replays what it sent
+(identical bodies, answered 200) for half as long. Every non-2xx answer is an error; the run fails if there is any, or if the database
 does not hold exactly the surveys that were answered 201.
 
 PostgreSQL: with --postgres URL (an SQLAlchemy URL such as
@@ -22,8 +23,8 @@ on the Unix socket (as root, a stopped local cluster is started and a role for t
 created, as .ci/run does); the database village_survey_bench is created there and dropped at the
 end. --backends sqlite skips PostgreSQL.
 
---season N also ingests N new surveys with the first workers/clients setting and reports the
-wall time (the issue's goal: a county's season, 50,000 surveys, in under 3 minutes).
+--season N also ingests N new surveys with the first workers/clients setting, once per batch
+size, and reports the wall time (the issue's goal: a county's season, 50,000 surveys, in under 3 minutes).
 
 The load generator runs on the same machine as the server and the database: the CPU time per
 submission of each (app workers, PostgreSQL, clients) is reported beside the figures. So are the
