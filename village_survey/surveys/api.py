@@ -31,8 +31,14 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_SURVEY_BODY = 256 * 1024
 
 
+def _refusal(status, message, **extra):
+    """The body and status of a refusal, as every API error answers it."""
+    return {"error": message, "status": status, **extra}, status
+
+
 def _error(status, message, **extra):
-    return jsonify(error=message, status=status, **extra), status
+    body, status = _refusal(status, message, **extra)
+    return jsonify(body), status
 
 
 def _reject_constant(name):
@@ -79,10 +85,6 @@ def villages():
 
 KNOWN_BODY_KEYS = {"form_version", "year", "village_id", "household_id", "status", "answers"}
 MAX_BATCH_BODY = 2 * 1024 * 1024
-
-
-def _refusal(status, message, **extra):
-    return {"error": message, "status": status, **extra}, status
 
 
 def _save(raw_uuid, body):
@@ -154,10 +156,11 @@ def put_surveys():
     db.session().expire_on_commit = False
     results = []
     for item in surveys:
-        raw_uuid = item.get("uuid") if isinstance(item, dict) else None
-        fields = {k: v for k, v in item.items() if k != "uuid"} if isinstance(item, dict) else None
-        data, status = _save(raw_uuid if isinstance(raw_uuid, str) else "", fields)
-        results.append({"uuid": raw_uuid if isinstance(raw_uuid, str) else None, "status": status, "body": data})
+        fields = dict(item) if isinstance(item, dict) else None
+        raw_uuid = fields.pop("uuid", None) if fields is not None else None
+        raw_uuid = raw_uuid if isinstance(raw_uuid, str) else None
+        data, status = _save(raw_uuid or "", fields)
+        results.append({"uuid": raw_uuid, "status": status, "body": data})
     return jsonify(results=results)
 
 
