@@ -146,13 +146,22 @@ async function sync(force = false) {
   const progress = $("[data-sync-progress]");
   const result = await syncOutbox(db, {
     force,
-    onProgress: (n, total) => { progress.textContent = t("sending", { n, total }); },
+    onProgress: (first, last, total) => {
+      refreshCounts(); // what the batches before this one have sent
+      progress.textContent = first === last ? t("sending", { n: first, total })
+        : t("sending_batch", { first, last, total });
+    },
   });
   progress.textContent = "";
   if (result.needLogin) {
     showStatus(t("login_needed"), "warning", { href: loginUrl(), text: t("log_in") });
-  } else if (!result.offline && (await refreshCounts()) === 0) {
-    progress.textContent = t("sent_all");
+  } else if (!result.offline) {
+    // Said after every run, including one with nothing left to send: a refused survey waits for
+    // the surveyor, so "everything is sent" would not be true.
+    const waiting = await refreshCounts();
+    const failed = (await getAll(db, "surveys")).filter((item) => item.state === "failed").length;
+    if (failed > 0) progress.textContent = t("needs_attention", { n: failed });
+    else if (waiting === 0) progress.textContent = t("sent_all");
   }
   await render();
 }

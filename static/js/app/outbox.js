@@ -136,7 +136,7 @@ async function run(db, { force = false, onProgress = () => {} } = {}) {
   try {
     for (let start = 0; start < due.length; start += BATCH) {
       let batch = due.slice(start, start + BATCH);
-      onProgress(start + batch.length, due.length);
+      onProgress(start + 1, start + batch.length, due.length);
       let outcome = await sendBatch(db, batch, token);
       if (outcome === "token") {
         token = await freshToken();
