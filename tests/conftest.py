@@ -99,8 +99,11 @@ class Auth:
     def post(self, path, data=None, **kwargs):
         """POST a form with a valid CSRF token taken from the page itself (or the dashboard)."""
         data = dict(data or {})
-        data["csrf_token"] = csrf_token(self.client, kwargs.pop("token_from", "/"))
-        return self.client.post(path, data=data, **kwargs)
+        page = kwargs.pop("token_from", "/")
+        data["csrf_token"] = csrf_token(self.client, page)
+        # Sent from that page, as a browser does (a refused action goes back to it).
+        headers = {"Referer": f"http://localhost{page}", **kwargs.pop("headers", {})}
+        return self.client.post(path, data=data, headers=headers, **kwargs)
 
 
 @pytest.fixture

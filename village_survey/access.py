@@ -1,19 +1,25 @@
 """The one place that decides who may see and do what, by role and by area.
 
-Every view and API goes through these queries and checks. Something outside the user's area
-is answered with 404, so that a URL never reveals that it exists.
+Every view, API and service goes through these queries and named permissions (`may_…`), and
+templates use the same permissions (no role names outside this module and the user model).
+Something outside the user's area is answered with 404, so that a URL never reveals that it
+exists; something the user's role may not do is answered with 403.
 """
 
 from functools import wraps
 
-from flask import abort
 from flask_login import current_user
 from sqlalchemy import false, select, true
 
 from village_survey.areas.models import County, Household, Township, Village
+from village_survey.core.errors import Forbidden, LoginRequired, NotFound
 from village_survey.extensions import db
 
-WRITE_ROLES = ("surveyor", "reviewer", "admin")
+# Who may do what, by role; the area is checked by the queries below.
+SURVEYING_ROLES = ("surveyor", "admin")  # create and change surveys, add photos
+REVIEWING_ROLES = ("reviewer", "admin")  # approve or return surveys
+FINALIZING_ROLES = ("reviewer", "admin")  # freeze evaluations
+EDITABLE_STATUSES = ("draft", "returned")
 
 
 def _condition(user, township_col, county_col):
@@ -82,28 +88,80 @@ def get_in_scope_or_404(model, ident, user=None):
     """Load one area or household, or 404 if it does not exist or lies outside the user's area."""
     user = user or current_user
     if not is_row_id(ident):
-        abort(404)
+        raise NotFound()
     stmt = _QUERIES[model](user).where(model.id == ident)
     obj = db.session.scalars(stmt).first()
     if obj is None:
-        abort(404)
+        raise NotFound()
     return obj
 
 
-def can_write(user):
-    return user.is_authenticated and user.role in WRITE_ROLES
+# --- named permissions ---------------------------------------------------------------------------
+# Each answers for a user already limited to their area by the queries above (an object handed
+# to a permission was loaded through them).
 
 
-def roles_required(*roles):
-    """Allow the view only to these roles; others get 403 (they know the feature exists)."""
+def _role(user):
+    return getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
+
+
+def may_survey(user, village=None):
+    """Start surveys (on the website or in the field app), in `village` if given."""
+    return _role(user) in SURVEYING_ROLES
+
+
+def may_edit_survey(user, survey):
+    """Change a survey's answers: while it is a draft or was returned."""
+    return may_survey(user) and survey.status in EDITABLE_STATUSES
+
+
+def may_add_photo(user, survey):
+    return may_survey(user) and survey.status != "approved"
+
+
+def may_review(user, survey=None):
+    """Approve or return surveys; for a given survey, only while it waits for review."""
+    if _role(user) not in REVIEWING_ROLES:
+        return False
+    return survey is None or survey.status == "submitted"
+
+
+def submitted_it(user, survey):
+    """Whether `user` made the submission under review (four-eyes rule: they may not approve it)."""
+    from village_survey.surveys.services import submitter_id
+
+    return submitter_id(survey) == user.id
+
+
+def may_approve(user, survey):
+    """Approve: review it, and not be the one who submitted it (four-eyes rule)."""
+    return may_review(user, survey) and not submitted_it(user, survey)
+
+
+def may_finalize(user, area=None):
+    """Freeze evaluations (of an area already checked to be in the user's scope)."""
+    return _role(user) in FINALIZING_ROLES
+
+
+def may_manage_users(user):
+    return _role(user) == "admin"
+
+
+def may_manage_areas(user):
+    return _role(user) == "admin"
+
+
+def permission_required(permission):
+    """Allow the view only to users with `permission` (a `may_…` function of the user alone);
+    others get 403 (they know the feature exists)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                abort(401)
-            if current_user.role not in roles:
-                abort(403)
+                raise LoginRequired()
+            if not permission(current_user):
+                raise Forbidden()
             return view(*args, **kwargs)
 
         return wrapped
@@ -111,5 +169,20 @@ def roles_required(*roles):
     return decorator
 
 
+# What templates may ask (registered as template globals by the factory).
+TEMPLATE_PERMISSIONS = {
+    "may_survey": may_survey,
+    "may_edit_survey": may_edit_survey,
+    "may_add_photo": may_add_photo,
+    "may_review": may_review,
+    "may_approve": may_approve,
+    "submitted_it": submitted_it,
+    "may_finalize": may_finalize,
+    "may_manage_users": may_manage_users,
+    "may_manage_areas": may_manage_areas,
+}
+
+
 def admin_required(view):
-    return roles_required("admin")(view)
+    """The user administration pages."""
+    return permission_required(may_manage_users)(view)

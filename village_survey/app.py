@@ -2,13 +2,14 @@
 
 import os
 
-from flask import Flask, abort, request
+from flask import Flask, request
 from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
 from village_survey import config as config_module
 from village_survey.access import MAX_ROW_ID
+from village_survey.core.errors import LoginRequired
 from village_survey.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 # Endpoints anyone may reach without logging in.
@@ -124,12 +125,15 @@ def _register_blueprints(app):
 
 
 def _register_hooks(app):
-    from village_survey.core import errors
+    from village_survey.access import TEMPLATE_PERMISSIONS
+    from village_survey.core import boundary, errors
     from village_survey.core.paging import page_url
     from village_survey.security import set_security_headers
 
     errors.register(app)
+    boundary.init_app(app)
     app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals.update(TEMPLATE_PERMISSIONS)
 
     @app.before_request
     def require_login():
@@ -138,7 +142,7 @@ def _register_hooks(app):
             return None
         if not current_user.is_authenticated:
             if request.blueprint == "api":
-                abort(401)  # answered as JSON by the error handler; the phone shows a login prompt
+                raise LoginRequired()  # answered as JSON (code login_required); the phone shows a login prompt
             return login_manager.unauthorized()
         return None
 

@@ -81,3 +81,28 @@ def test_duplicate_or_bad_area_codes_are_refused(auth, world):
     response = auth.post("/admin/areas/village/new", {"parent": "9999", "code": "360402100299",
                                                       "name": "x", "registered_households": "3"})
     assert response.status_code == 400
+
+
+def test_import_creates_every_village_of_several_new_townships(auth, world):
+    auth.login("admin")
+    rows = [f"360402,3604021{t:02d},新镇{t},3604021{t:02d}{v:03d},新村{t}-{v},{50 + v}"
+            for t in range(10, 14) for v in range(1, 6)]
+    rows += [f"360403,3604031{t:02d},北镇{t},3604031{t:02d}{v:03d},北村{t}-{v},40" for t in range(10, 12)
+             for v in range(1, 4)]
+    response = _upload(auth, (HEADER + "\n".join(rows) + "\n").encode("utf-8"))
+    assert response.status_code == 200
+    assert "belongs to another county" not in response.get_data(as_text=True)
+    assert "属于另一个" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Village.id)).where(Village.name.like("新村%"))) == 20
+    assert db.session.scalar(select(func.count(Village.id)).where(Village.name.like("北村%"))) == 6
+    townships = db.session.scalars(select(Township).where(Township.name.like("北镇%"))).all()
+    assert len(townships) == 2 and {t.county_id for t in townships} == {world.county_b.id}
+
+
+def test_import_refuses_a_new_township_claimed_by_two_counties(auth, world):
+    auth.login("admin")
+    csv_text = HEADER + ("360402,360402120,双镇,360402120001,一村,10\n"
+                         "360403,360402120,双镇,360402120002,二村,10\n")
+    html = _upload(auth, csv_text.encode("utf-8")).get_data(as_text=True)
+    assert "<td>3</td>" in html and "<td>2</td>" not in html
+    assert db.session.scalar(select(func.count(Village.id)).where(Village.code.like("360402120%"))) == 1

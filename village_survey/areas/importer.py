@@ -86,7 +86,8 @@ def import_villages(text: str) -> ImportResult:
         if problem is None and values["village_code"] in seen:
             problem = _("village code %(code)s appears twice in the file", code=values["village_code"])
         township = townships.get(values["township_code"]) if values else None
-        if problem is None and township is not None and township.county_id != values["county"].id:
+        # Compared by object: a township created earlier in this file has no county_id until flushed.
+        if problem is None and township is not None and township.county is not values["county"]:
             problem = _("township %(code)s belongs to another county", code=values["township_code"])
         if problem:
             result.errors.append((line, problem))

@@ -1,23 +1,24 @@
 """Area pages (counties, townships, villages, households, within the user's area) and their admin."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from village_survey import audit
 from village_survey.access import (
-    admin_required,
     counties_query,
     get_in_scope_or_404,
     households_query,
+    may_manage_areas,
+    permission_required,
     townships_query,
     villages_query,
 )
 from village_survey.areas.forms import CountyForm, ImportForm, TownshipForm, VillageForm
 from village_survey.areas.importer import ImportFileError, decode, import_villages
 from village_survey.areas.models import County, Household, Township, Village
+from village_survey.core.errors import NotFound
 from village_survey.core.paging import paginate, search
 from village_survey.extensions import db
 
@@ -93,7 +94,7 @@ KINDS = {
 
 
 @admin_bp.route("/")
-@admin_required
+@permission_required(may_manage_areas)
 def overview():
     q = request.args.get("q", "")
     stmt = search(select(Village).join(Village.township), q, Village.name, Village.code,
@@ -105,10 +106,10 @@ def overview():
 
 @admin_bp.route("/<kind>/new", methods=["GET", "POST"])
 @admin_bp.route("/<kind>/<int:ident>", methods=["GET", "POST"])
-@admin_required
+@permission_required(may_manage_areas)
 def edit(kind, ident=None):
     if kind not in KINDS:
-        abort(404)
+        raise NotFound()
     model, form_class, parent_model, parent_key = KINDS[kind]
     area = db.get_or_404(model, ident) if ident is not None else None
     form = form_class(obj=area)
@@ -118,21 +119,21 @@ def edit(kind, ident=None):
         if request.method == "GET":
             form.parent.data = getattr(area, parent_key, None) or request.args.get("parent", type=int)
     if form.validate_on_submit():
-        area = area or model()
-        for name, field in form._fields.items():
-            if name == "parent":
-                setattr(area, parent_key, field.data)
-            elif name != "csrf_token":
-                setattr(area, name, field.data)
-        db.session.add(area)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
+        same_code = select(model.id).where(model.code == form.code.data)
+        if area is not None:
+            same_code = same_code.where(model.id != area.id)
+        if db.session.scalar(same_code) is not None:
             form.code.errors.append(_("This code is already used."))
         else:
+            area = area or model()
+            for name, field in form._fields.items():
+                if name == "parent":
+                    setattr(area, parent_key, field.data)
+                elif name != "csrf_token":
+                    setattr(area, name, field.data)
+            db.session.add(area)
+            db.session.flush()
             audit.record(f"{kind}_saved", current_user, target=f"{kind}:{area.code}")
-            db.session.commit()
             flash(_("Saved %(name)s.", name=area.name), "success")
             return redirect(url_for(".overview"))
     status = 400 if request.method == "POST" else 200
@@ -140,7 +141,7 @@ def edit(kind, ident=None):
 
 
 @admin_bp.route("/import", methods=["GET", "POST"])
-@admin_required
+@permission_required(may_manage_areas)
 def import_csv():
     form = ImportForm()
     result = None
@@ -149,13 +150,11 @@ def import_csv():
         try:
             result = import_villages(decode(form.file.data.read()))
         except ImportFileError as error:
-            db.session.rollback()
             form.file.errors.append(str(error))
             status = 400
         else:
             audit.record("villages_imported", current_user, created=result.created,
                          updated=result.updated, rejected=len(result.errors))
-            db.session.commit()
             status = 200
     elif request.method == "POST":
         status = 400

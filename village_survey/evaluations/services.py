@@ -30,8 +30,9 @@ from flask_babel import gettext as _
 from sqlalchemy import create_engine, select
 from sqlalchemy.exc import IntegrityError
 
-from village_survey import audit
+from village_survey import access, audit
 from village_survey.areas.models import County, Household, Township, Village, utcnow
+from village_survey.core.errors import DomainError
 from village_survey.core.paging import Page
 from village_survey.evaluations.models import Evaluation
 from village_survey.extensions import db
@@ -42,7 +43,6 @@ from village_survey.scoring import (
 )
 from village_survey.surveys.models import Survey
 
-FINALIZERS = ("reviewer", "admin")
 LIST_LEVELS = ("village", "township", "county")
 LEVEL_ORDER = {"village": 0, "township": 1, "county": 2, "city": 3}
 LIST_SORTS = ("score", "name", "coverage")
@@ -54,13 +54,8 @@ YIELD_PER = 2000
 PROGRESS_EVERY = 10_000
 
 
-class EvaluationError(Exception):
+class EvaluationError(DomainError):
     """An evaluation request that cannot be done; `status` is the HTTP status that fits."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -607,7 +602,7 @@ def _area_label(area: Area, scored: ScoredArea) -> str:
 
 def check_may_finalize(user) -> None:
     """Reviewers and admins finalize; others are told that their account may not (403)."""
-    if user is not None and user.role not in FINALIZERS:
+    if user is not None and not access.may_finalize(user):
         raise EvaluationError(403, _("Your account is not allowed to do this."))
 
 
@@ -616,7 +611,6 @@ def _flush_or_conflict() -> None:
         db.session.flush()
     except IntegrityError:
         # another reviewer finalized the same area at the same moment: theirs stands
-        db.session.rollback()
         raise EvaluationError(409, _("This evaluation is already finalized.")) from None
 
 

@@ -2,16 +2,16 @@
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from village_survey.access import get_in_scope_or_404
+from village_survey.access import get_in_scope_or_404, may_finalize
+from village_survey.core.errors import NotFound
 from village_survey.evaluations import services
 from village_survey.evaluations.labels import TEMPLATE_HELPERS
-from village_survey.extensions import db
 from village_survey.scoring import CriteriaError
-from village_survey.surveys.services import find_survey, normalize_uuid
+from village_survey.surveys.services import survey_or_not_found
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 # Survey years the pages accept; anything else falls back to this year.
@@ -33,7 +33,7 @@ def _criteria(values):
     try:
         return services.criteria_named(values.get("criteria"))
     except CriteriaError:
-        abort(404)
+        raise NotFound() from None
 
 
 def _descending(values):
@@ -44,15 +44,11 @@ def _area_or_404(level, area_id):
     """The area if it is in the user's scope; the city only for city-level users."""
     if level == "city":
         if current_user.scope_level != "city":
-            abort(404)
+            raise NotFound()
         return services.CITY, None
     if level not in services.AREA_MODELS:
-        abort(404)
+        raise NotFound()
     return services.Area(level, area_id), get_in_scope_or_404(services.AREA_MODELS[level], area_id)
-
-
-def _may_finalize():
-    return current_user.role in services.FINALIZERS
 
 
 @bp.route("/")
@@ -86,7 +82,7 @@ def show(level, area_id):
                   if level == "village" else None)
     return render_template("evaluations/show.html", view=view, area=model, level=level, year=year,
                            criteria=criteria, farmhouses=farmhouses, sort=sort, descending=descending,
-                           may_finalize=_may_finalize() and not view.finalized,
+                           finalizable=may_finalize(current_user, area) and not view.finalized,
                            years=services.survey_years(dt.date.today().year))
 
 
@@ -97,15 +93,7 @@ def finalize(level, area_id):
     area, _model = _area_or_404(level, area_id)
     year, criteria = _year(request.form), _criteria(request.form)
     back = url_for(".show", level=level, area_id=area_id, year=year, criteria=criteria.name)
-    try:
-        outcome = services.finalize(current_user, area, year, criteria)
-    except services.EvaluationError as error:
-        db.session.rollback()
-        if error.status in (403, 404):
-            abort(error.status)
-        flash(error.message, "error")
-        return redirect(back, 303)
-    db.session.commit()
+    outcome = services.finalize(current_user, area, year, criteria)
     flash(_("Finalized: %(created)s evaluations stored, %(kept)s already finalized kept as they were.",
             created=len(outcome.created), kept=len(outcome.kept)), "success")
     return redirect(back, 303)
@@ -114,10 +102,7 @@ def finalize(level, area_id):
 @bp.route("/farmhouses/<raw_uuid>")
 def farmhouse(raw_uuid):
     """A farmhouse's score card: every criterion and why, and what would raise the score most."""
-    uuid = normalize_uuid(raw_uuid)
-    survey = find_survey(uuid, current_user) if uuid else None
-    if survey is None:
-        abort(404)
+    survey = survey_or_not_found(raw_uuid, current_user)
     criteria = _criteria(request.args)
     card = services.farmhouse_score_card(survey.answers, criteria)
     return render_template("evaluations/farmhouse.html", survey=survey, card=card, criteria=criteria)

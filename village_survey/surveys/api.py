@@ -6,21 +6,19 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import HTTPException
 
+from village_survey import access
 from village_survey import survey_fields as sf
 from village_survey.access import villages_query
-from village_survey.areas.models import Household, Township, Village
-from village_survey.core.errors import message_for
+from village_survey.areas.models import Township, Village
+from village_survey.core.errors import CODES, DomainError
 from village_survey.extensions import db
 from village_survey.surveys import photos
 from village_survey.surveys.forms import check_formdata, json_to_formdata
 from village_survey.surveys.openapi import openapi_document
 from village_survey.surveys.services import (
     MAX_BATCH,
-    SurveyError,
     find_survey,
     normalize_uuid,
     save_survey_once_more_on_race,
@@ -32,8 +30,9 @@ MAX_SURVEY_BODY = 256 * 1024
 
 
 def _refusal(status, message, **extra):
-    """The body and status of a refusal, as every API error answers it."""
-    return {"error": message, "status": status, **extra}, status
+    """The body and status of a refusal, as every API error answers it (core.errors does the same
+    for errors raised out of a view)."""
+    return {"error": str(message), "status": status, "code": CODES.get(status, "error"), **extra}, status
 
 
 def _error(status, message, **extra):
@@ -61,6 +60,8 @@ def session_info():
     area = current_user.scope_area
     return jsonify(
         user={"id": current_user.id, "username": current_user.username, "role": current_user.role},
+        # What the field app may offer; the server checks every request anyway.
+        permissions={"survey": access.may_survey(current_user)},
         scope={"level": current_user.scope_level, "code": area.code if area else None,
                "name": area.name if area else None},
         csrf_token=generate_csrf(),
@@ -88,7 +89,11 @@ MAX_BATCH_BODY = 2 * 1024 * 1024
 
 
 def _save(raw_uuid, body):
-    """Apply one survey PUT and commit it: (the answer's JSON, its HTTP status)."""
+    """Apply one survey PUT and commit it: (the answer's JSON, its HTTP status).
+
+    The one place besides the request boundary that commits: each survey of a batch is
+    committed (or rolled back) on its own, so one refusal does not undo the others.
+    """
     uuid = normalize_uuid(raw_uuid)
     if uuid is None:
         return _refusal(404, _("No survey with this identifier."))
@@ -108,21 +113,14 @@ def _save(raw_uuid, body):
             current_user, uuid, form_version=body.get("form_version"), year=body.get("year"),
             status=body.get("status"), formdata=formdata, village_id=body.get("village_id"),
             household_id=body.get("household_id"))
-    except SurveyError as error:
+    except DomainError as error:
         db.session.rollback()
-        extra = {}
-        if error.status == 422:
-            extra = {"errors": error.errors, "warnings": error.warnings}
-        elif error.status == 409:
+        body = error.body()
+        if error.status == 409:
             existing = find_survey(uuid, current_user)
             if existing is not None:
-                extra = {"state": survey_state(existing)}
-            if error.errors:
-                extra["errors"] = error.errors
-        return _refusal(error.status, error.message, **extra)
-    except HTTPException as error:  # abort(404) outside the user's area
-        db.session.rollback()
-        return _refusal(error.code, message_for(error))
+                body["state"] = survey_state(existing)
+        return body, error.status
     # The answer is built before the commit, which would expire the objects and make it reload them.
     state = survey_state(result.survey) | {"warnings": result.warnings}
     db.session.commit()
@@ -183,9 +181,7 @@ def put_photo(raw_uuid, raw_photo_uuid):
         photo, created = photos.save_photo(current_user, survey, photo_uuid, request.args.get("kind", "other"),
                                            request.get_data(cache=False))
     except photos.PhotoError as error:
-        db.session.rollback()
-        return _error(error.status, error.message)
-    db.session.commit()
+        raise DomainError(error.status, error.message) from error
     return jsonify(photos.photo_state(photo)), 201 if created else 200
 
 

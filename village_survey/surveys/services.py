@@ -11,7 +11,6 @@ import json
 import uuid as uuid_module
 from dataclasses import dataclass, field
 
-from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
@@ -19,27 +18,21 @@ from sqlalchemy.orm import contains_eager
 
 from village_survey import audit
 from village_survey import survey_fields as sf
+from village_survey import access
 from village_survey.access import get_in_scope_or_404, household_in_scope, is_row_id, villages_query
 from village_survey.areas.models import Household, Village, utcnow
+from village_survey.core.errors import DomainError, Forbidden, NotFound
 from village_survey.extensions import db
 from village_survey.surveys.forms import check_formdata
 from village_survey.surveys.models import Survey, SurveyRevision
 
-EDITABLE = ("draft", "returned")
-SURVEY_WRITERS = ("surveyor", "admin")
+EDITABLE = access.EDITABLE_STATUSES
+SURVEY_WRITERS = access.SURVEYING_ROLES
 MAX_BATCH = 20  # surveys in one request of the batch API
-REVIEWERS = ("reviewer", "admin")
 
 
-class SurveyError(Exception):
+class SurveyError(DomainError):
     """A save or review that cannot be done; `status` is the HTTP status to answer with."""
-
-    def __init__(self, status, message, errors=None, warnings=None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors or {}
-        self.warnings = warnings or {}
 
 
 class _CreatedMeanwhile(Exception):
@@ -70,7 +63,8 @@ def content_hash(form_version, year, status, answers):
 
 
 def find_survey(uuid, user):
-    """The survey with this UUID if it is in the user's area; None if it does not exist; 404 outside.
+    """The survey with this UUID if it is in the user's area; None if it does not exist; NotFound
+    outside it.
 
     One query answers both, and loads the household with the survey.
     """
@@ -82,8 +76,17 @@ def find_survey(uuid, user):
     if row is None:
         return None
     if not row.in_scope:
-        abort(404)
+        raise NotFound()
     return row.Survey
+
+
+def survey_or_not_found(raw_uuid, user):
+    """The survey named by a UUID as written in a URL, in the user's area, or NotFound."""
+    uuid = normalize_uuid(raw_uuid)
+    survey = find_survey(uuid, user) if uuid else None
+    if survey is None:
+        raise NotFound()
+    return survey
 
 
 def _check_header(form_version, year, status, today):
@@ -109,8 +112,23 @@ def _add_revision(survey, user, old_answers, comment=None):
                                   comment=comment))
 
 
-def _sync_household(household, answers):
-    """Keep the household's name and phone as the latest survey recorded them."""
+def _sync_household(household, answers, user):
+    """Keep the household's number, name and phone as the latest survey recorded them.
+
+    The household registry is the truth that lists and evaluations show; a survey that changes
+    the house number renumbers its household, unless another household of the village has that
+    number (then the answer is refused, never two households with one number).
+    """
+    number = answers.get("house_number")
+    if number and household.id is not None and number != household.house_number:
+        taken = db.session.scalar(select(Household.id).where(Household.village_id == household.village_id,
+                                                             Household.house_number == number,
+                                                             Household.id != household.id))
+        if taken is not None:
+            message = _("Another household of this village has the house number %(number)s.", number=number)
+            raise SurveyError(422, message, {"house_number": [message]})
+        household.house_number = number
+        audit.record("household_renumbered", user, target=f"household:{household.id}")
     if answers.get("head_name"):
         household.head_name = answers["head_name"]
     household.phone = answers.get("phone")
@@ -133,14 +151,14 @@ def _resolve_household(user, village_id, household_id, answers):
         raise SurveyError(422, _("Invalid data."), missing)
     # The village within the user's area and its household of that number, if any, in one query.
     if not is_row_id(village_id):
-        abort(404)
+        raise NotFound()
     row = db.session.execute(
         villages_query(user).add_columns(Household)
         .outerjoin(Household, and_(Household.village_id == Village.id,
                                    Household.house_number == answers["house_number"]))
         .where(Village.id == village_id)).first()
     if row is None:
-        abort(404)
+        raise NotFound()
     village, household = row
     if household is None:
         household = Household(village=village, house_number=answers["house_number"],
@@ -152,8 +170,8 @@ def _resolve_household(user, village_id, household_id, answers):
 def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=None, household_id=None,
                 today=None):
     """Create or update the survey `uuid`; raise SurveyError (4xx) and write nothing when refused."""
-    if user.role not in SURVEY_WRITERS:
-        raise SurveyError(403, _("Your account is not allowed to do this."))
+    if not access.may_survey(user):
+        raise Forbidden()
     today = today or dt.date.today()
     errors = _check_header(form_version, year, status, today)
     checked = check_formdata(formdata, status, year if not errors else today.year, today)
@@ -178,7 +196,7 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
         survey.content_hash, survey.updated_at = digest, utcnow()
         if status == "submitted":
             survey.submitted_at = utcnow()
-        _sync_household(survey.household, answers)
+        _sync_household(survey.household, answers, user)
         _add_revision(survey, user, old)
         db.session.flush()
         return SaveResult(survey, changed=True, warnings=checked.warnings)
@@ -195,7 +213,7 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
     survey = Survey(uuid=uuid, household=household, year=year, form_version=form_version, status=status,
                     answers=answers, content_hash=digest, created_by_id=user.id, revision=0,
                     submitted_at=utcnow() if status == "submitted" else None, photos=[])
-    _sync_household(household, answers)
+    _sync_household(household, answers, user)
     db.session.add(survey)
     _add_revision(survey, user, {})
     db.session.flush()
@@ -240,10 +258,21 @@ def _status_word(status):
     return str(STATUS_LABELS[status])
 
 
+def submitter_id(survey):
+    """The user who made the survey's latest submission (its last revision saved as submitted)."""
+    return db.session.scalar(select(SurveyRevision.user_id)
+                             .where(SurveyRevision.survey_id == survey.id, SurveyRevision.status == "submitted")
+                             .order_by(SurveyRevision.number.desc()).limit(1))
+
+
 def review_survey(user, survey, action, comment):
-    """Approve or return a submitted survey (reviewers of its county, admins)."""
-    if user.role not in REVIEWERS:
-        raise SurveyError(403, _("Your account is not allowed to do this."))
+    """Approve or return a submitted survey (reviewers of its county, admins).
+
+    Four eyes: nobody approves a survey they submitted themselves (an admin may survey too);
+    the refusal is explained and kept in the audit log.
+    """
+    if not access.may_review(user):
+        raise Forbidden()
     if survey.status != "submitted":
         raise SurveyError(409, _("Only a submitted survey can be reviewed."))
     comment = (comment or "").strip()
@@ -251,6 +280,11 @@ def review_survey(user, survey, action, comment):
         raise SurveyError(422, _("Say what needs fixing."), {"comment": [_("Say what needs fixing.")]})
     if action not in ("approve", "return"):
         raise SurveyError(422, _("Invalid data."), {"action": [_("Approve or return.")]})
+    if action == "approve" and access.submitted_it(user, survey):
+        raise Forbidden(_("You submitted this survey yourself: another reviewer must approve it "
+                          "(four-eyes rule). You may return it with a comment."),
+                        code="own_submission",
+                        audit=("survey_approval_refused", f"survey:{survey.uuid}", {"reason": "own_submission"}))
     survey.status = "approved" if action == "approve" else "returned"
     survey.reviewer_comment = comment or None
     survey.reviewed_at = survey.updated_at = utcnow()

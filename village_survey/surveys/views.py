@@ -4,15 +4,16 @@ import datetime as dt
 import os
 import uuid as uuid_module
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from village_survey import survey_fields as sf
-from village_survey.access import get_in_scope_or_404, roles_required
+from village_survey.access import get_in_scope_or_404, may_edit_survey, may_survey, permission_required
 from village_survey.areas.models import Household, Village
+from village_survey.core.errors import DomainError, NotFound
 from village_survey.core.paging import paginate, search
 from village_survey.extensions import db
 from village_survey.surveys import photos
@@ -27,15 +28,13 @@ from village_survey.surveys.labels import (
 )
 from village_survey.surveys.models import PHOTO_KINDS, STATUSES, Photo, Survey
 from village_survey.surveys.services import (
-    REVIEWERS,
-    SURVEY_WRITERS,
     SurveyError,
-    find_survey,
     household_surveys,
     normalize_uuid,
     review_survey,
     save_survey_once_more_on_race,
     starting_answers,
+    survey_or_not_found,
 )
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
@@ -45,14 +44,6 @@ SUMMARY = "summary"
 CONDITIONS = {key: (spec.required.when_key, spec.required.when_values)
               for key, spec in sf.FIELDS.items() if spec.required.rule == "when"}
 CONDITIONS.update({"pv_generation_kwh": ("pv_installed", (True,)), "battery_kwh": ("pv_installed", (True,))})
-
-
-def _survey_or_404(raw_uuid):
-    uuid = normalize_uuid(raw_uuid)
-    survey = find_survey(uuid, current_user) if uuid else None
-    if survey is None:
-        abort(404)
-    return survey
 
 
 def display_value(key, value):
@@ -140,7 +131,7 @@ def _render_step(step, form, survey=None, village=None, household=None, errors=N
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*SURVEY_WRITERS)
+@permission_required(may_survey)
 def new():
     """Step one of a new survey: the household; saving it creates the draft on the server."""
     village = get_in_scope_or_404(Village, request.args.get("village", type=int))
@@ -148,7 +139,7 @@ def new():
     if request.args.get("household"):
         household = get_in_scope_or_404(Household, request.args.get("household", type=int))
         if household.village_id != village.id:
-            abort(404)
+            raise NotFound()
     this_year = dt.date.today().year
     year = request.values.get("year", this_year, type=int)
     if year not in (this_year, this_year - 1):
@@ -164,14 +155,12 @@ def new():
             result = _save_step(survey_uuid, "household", start, year, village_id=village.id,
                                 household_id=household.id if household else None)
         except SurveyError as error:
-            db.session.rollback()
             if error.status not in (409, 422):
-                abort(error.status)
+                raise
             flash(error.message, "error")
             form = SurveyAnswersForm(formdata=request.form)
             return _render_step("household", form, village=village, household=household, errors=error.errors,
                                 year=year, new_uuid=survey_uuid, previous=previous, status=error.status)
-        db.session.commit()
         return redirect(url_for(".edit", raw_uuid=result.survey.uuid, step=_next_step("household")))
     form = SurveyAnswersForm(formdata=answers_to_formdata(start))
     return _render_step("household", form, village=village, household=household, year=year,
@@ -179,10 +168,10 @@ def new():
 
 
 @bp.route("/<raw_uuid>/edit", methods=["GET", "POST"])
-@roles_required(*SURVEY_WRITERS)
+@permission_required(may_survey)
 def edit(raw_uuid):
-    survey = _survey_or_404(raw_uuid)
-    if survey.status not in ("draft", "returned"):
+    survey = survey_or_not_found(raw_uuid, current_user)
+    if not may_edit_survey(current_user, survey):
         flash(_("This survey is %(status)s and cannot be changed now.", status=STATUS_LABELS[survey.status]),
               "info")
         return redirect(url_for(".show", raw_uuid=survey.uuid))
@@ -190,18 +179,16 @@ def edit(raw_uuid):
     if step == SUMMARY:
         return _summary(survey)
     if step not in STEPS:
-        abort(404)
+        raise NotFound()
     if request.method == "POST":
         try:
             result = _save_step(survey.uuid, step, survey.answers, survey.year)
         except SurveyError as error:
-            db.session.rollback()
             if error.status not in (409, 422):
-                abort(error.status)
+                raise
             flash(error.message, "error")
             return _render_step(step, SurveyAnswersForm(formdata=_merged_formdata(survey.answers, step)),
                                 survey=survey, errors=error.errors, status=error.status)
-        db.session.commit()
         target = request.form.get("go")
         if target not in STEPS and target != SUMMARY:
             target = _next_step(step)
@@ -226,10 +213,8 @@ def _summary(survey):
                                               year=survey.year, status="submitted",
                                               formdata=answers_to_formdata(survey.answers))
             except SurveyError as error:
-                db.session.rollback()
                 flash(error.message, "error")
             else:
-                db.session.commit()
                 flash(_("Submitted for review."), "success")
                 return redirect(url_for(".index", village=survey.household.village_id))
         status = 400
@@ -242,31 +227,21 @@ def _summary(survey):
 
 @bp.route("/<raw_uuid>")
 def show(raw_uuid):
-    survey = _survey_or_404(raw_uuid)
+    survey = survey_or_not_found(raw_uuid, current_user)
     return render_template("surveys/show.html", survey=survey, steps=STEPS, keys_in_step=sf.keys_in_step,
-                           can_edit=current_user.role in SURVEY_WRITERS and survey.status in ("draft", "returned"),
-                           can_review=current_user.role in REVIEWERS and survey.status == "submitted",
                            photo_kinds=PHOTO_KINDS, photo_kind_labels=PHOTO_KIND_LABELS)
 
 
 @bp.route("/<raw_uuid>/history")
 def history(raw_uuid):
-    survey = _survey_or_404(raw_uuid)
+    survey = survey_or_not_found(raw_uuid, current_user)
     return render_template("surveys/history.html", survey=survey)
 
 
 @bp.route("/<raw_uuid>/review", methods=["POST"])
 def review(raw_uuid):
-    survey = _survey_or_404(raw_uuid)
-    try:
-        review_survey(current_user, survey, request.form.get("action"), request.form.get("comment"))
-    except SurveyError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        flash(error.message, "error")
-        return redirect(url_for(".show", raw_uuid=survey.uuid)), 303
-    db.session.commit()
+    survey = survey_or_not_found(raw_uuid, current_user)
+    review_survey(current_user, survey, request.form.get("action"), request.form.get("comment"))
     flash(_("The survey was approved.") if survey.status == "approved" else _("The survey was returned."),
           "success")
     return redirect(url_for(".show", raw_uuid=survey.uuid))
@@ -274,7 +249,7 @@ def review(raw_uuid):
 
 @bp.route("/<raw_uuid>/photos", methods=["POST"])
 def upload_photo(raw_uuid):
-    survey = _survey_or_404(raw_uuid)
+    survey = survey_or_not_found(raw_uuid, current_user)
     upload = request.files.get("photo")
     if upload is None:
         flash(_("Choose a photo."), "error")
@@ -283,25 +258,23 @@ def upload_photo(raw_uuid):
     try:
         photos.save_photo(current_user, survey, photo_uuid, request.form.get("kind", "other"), upload.read())
     except photos.PhotoError as error:
-        db.session.rollback()
-        if error.status == 403:
-            abort(403)
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Photo saved."), "success")
+        raise DomainError(error.status, error.message) from error
+    flash(_("Photo saved."), "success")
     return redirect(url_for(".show", raw_uuid=survey.uuid))
 
 
 @bp.route("/<raw_uuid>/photos/<raw_photo_uuid>/<size>")
 def photo_file(raw_uuid, raw_photo_uuid, size):
-    survey = _survey_or_404(raw_uuid)
+    survey = survey_or_not_found(raw_uuid, current_user)
     photo = db.session.scalars(select(Photo).where(Photo.uuid == normalize_uuid(raw_photo_uuid),
                                                    Photo.survey_id == survey.id)).first()
     if photo is None or size not in ("thumb", "full"):
-        abort(404)
+        raise NotFound()
     if size == "thumb":
-        return send_file(photos.thumbnail_path(photo.path), mimetype="image/jpeg", max_age=86400)
-    return send_file(os.path.join(photos.photo_folder(), photo.path), mimetype=photo.content_type,
-                     max_age=86400)
+        response = send_file(photos.thumbnail_path(photo.path), mimetype="image/jpeg")
+    else:
+        response = send_file(os.path.join(photos.photo_folder(), photo.path), mimetype=photo.content_type)
+    # A photo of someone's house: never kept by a shared phone's browser or a proxy.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
