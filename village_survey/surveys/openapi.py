@@ -3,6 +3,7 @@
 import datetime as dt
 
 from village_survey import survey_fields as sf
+from village_survey.core.errors import CODES
 from village_survey.surveys.services import MAX_BATCH
 
 
@@ -36,8 +37,12 @@ def openapi_document(today=None):
         "additionalProperties": False,
         "properties": {key: _answer_schema(spec, today) for key, spec in sf.FIELDS.items()},
     }
-    error = {"type": "object", "required": ["error", "status"],
-             "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}}
+    error = {"type": "object", "required": ["error", "status", "code"],
+             "properties": {"error": {"type": "string", "description": "for people, in the user's language"},
+                            "status": {"type": "integer"},
+                            "code": {"type": "string", "enum": sorted(set(CODES.values()) | {"csrf_expired",
+                                                                                             "own_submission"}),
+                                     "description": "for programs: decide on this, never on the message"}}}
     messages = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
     state = {
         "type": "object",
