@@ -1,35 +1,65 @@
-"""Survey photos: checked by their content (not their name), stored on disk, with thumbnails."""
+"""Survey photos: checked by decoding all of their content (not by their name), thumbnailed with
+bounded memory, and written to disk under their names only once the row naming them is committed."""
 
 import hashlib
 import io
+import logging
 import os
+import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from village_survey import access
+from village_survey.core.errors import DomainError
 from village_survey.extensions import db
 from village_survey.surveys.models import PHOTO_KINDS, Photo
-from village_survey.surveys.services import SURVEY_WRITERS
+
+log = logging.getLogger(__name__)
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
-MAX_PIXELS = 40_000_000  # refuses decompression bombs long before they fill the memory
+# Pixels a photo may have, by what decoding it costs (measured, see docs/benchmarks.md, uploads).
+# Only a baseline JPEG can be decoded reduced (at 1/8 of its size, see `_decoded`): a 50-megapixel
+# camera photo (8,160 × 6,120) then costs about 10 MB. The others decode whole: a progressive JPEG
+# keeps the coefficients of the whole image (~3 bytes a pixel; 150 MB for 50 megapixels), PNG
+# about 5 bytes a pixel, WebP 16 (Pillow's decoder keeps two canvases and a copy). Phones take
+# baseline JPEGs; the field app sends JPEGs of at most 1,600 × 1,600 px.
+MAX_PIXELS = {"JPEG": 52_000_000, "progressive JPEG": 8_000_000, "PNG": 8_000_000, "WEBP": 3_000_000}
+# Pillow's own guard for every image opened in this process: a warning above, an error above twice.
+Image.MAX_IMAGE_PIXELS = max(MAX_PIXELS.values())
 THUMB_SIZE = (320, 320)
+# What Pillow raises on files it cannot read (its fuzzing tests accept these as "not an image").
+DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError,
+                 TypeError, ZeroDivisionError)
+BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+STAGED = "village_survey.staged_photo_files"  # key in Session.info: files written, not yet named
 
 
-class PhotoError(Exception):
+class PhotoError(DomainError):
     def __init__(self, status, message):
-        super().__init__(message)
-        self.status, self.message = status, message
+        super().__init__(status, message)
 
 
 def photo_folder():
     return current_app.config.get("PHOTO_FOLDER") or os.path.join(current_app.instance_path, "photos")
 
 
-def _inspect(data):
-    """(format, width, height) of a real JPEG, PNG or WebP image, or PhotoError."""
+def _kind_of(image):
+    """The MAX_PIXELS key of an opened image (an MPO is a JPEG with more pictures after the first)."""
+    if image.format in ("JPEG", "MPO"):
+        return "progressive JPEG" if image.info.get("progressive") or image.info.get("progression") else "JPEG"
+    return image.format
+
+
+def _decoded(data):
+    """(format, width, height, thumbnail as JPEG bytes) of a whole JPEG, PNG or WebP image, or PhotoError.
+
+    The image is decoded to its last byte, so a file cut off in transit is refused; a baseline
+    JPEG is decoded at 1/2, 1/4 or 1/8 of its size (the smallest still above the thumbnail's),
+    which reads the whole stream but never holds the full-size picture.
+    """
     if not data:
         raise PhotoError(400, _("The photo is empty."))
     if len(data) > current_app.config["PHOTO_MAX_BYTES"]:
@@ -37,38 +67,123 @@ def _inspect(data):
                                 mb=current_app.config["PHOTO_MAX_BYTES"] // 1_000_000))
     try:
         with Image.open(io.BytesIO(data)) as image:
-            if image.format not in FORMATS:
+            image_format = "JPEG" if image.format == "MPO" else image.format
+            if image_format not in FORMATS:
                 raise PhotoError(415, _("Only JPEG, PNG or WebP photos are accepted."))
-            if image.width * image.height > MAX_PIXELS:
-                raise PhotoError(413, _("The photo has too many pixels."))
-            image.verify()
-            return image.format, image.width, image.height
+            width, height = image.size
+            limit = MAX_PIXELS[_kind_of(image)]
+            if width * height > limit:
+                raise PhotoError(413, _("The photo has too many pixels: at most %(megapixels)d megapixels "
+                                        "for this kind of file.", megapixels=limit // 1_000_000))
+            if image_format == "JPEG":
+                image.draft("RGB", THUMB_SIZE)
+            try:
+                image.load()
+            except DECODE_ERRORS:
+                raise PhotoError(415, _("The photo is damaged or incomplete (perhaps the upload was cut "
+                                        "off). Please send it again.")) from None
+            thumbnail = _thumbnail(image)
     except PhotoError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except BOMB_ERRORS:  # beyond Pillow's own limit, checked as the file is opened
+        raise PhotoError(413, _("The photo has too many pixels.")) from None
+    except DECODE_ERRORS:
         raise PhotoError(415, _("This file is not a photo we can read.")) from None
+    return image_format, width, height, thumbnail
 
 
-def _write(path, data):
+def _thumbnail(image):
+    """A JPEG thumbnail of a decoded image, made without a second full-size copy of it: the image
+    is first box-reduced to about twice the thumbnail's size, colour band by colour band when
+    converting it whole (RGBA or a palette to RGB) would copy it."""
+    factor = max(1, min(image.width // (2 * THUMB_SIZE[0]), image.height // (2 * THUMB_SIZE[1])))
+    if image.mode == "P":
+        # Palette indexes cannot be averaged: their colours first (1 byte a pixel becomes 4).
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGB", "L"):
+        small = image.reduce(factor)
+    elif image.mode in ("RGBA", "RGBX"):  # the thumbnail has no transparency: the colours alone
+        small = Image.merge("RGB", [image.getchannel(band).reduce(factor) for band in "RGB"])
+    elif image.mode == "LA":
+        small = image.getchannel("L").reduce(factor)
+    else:  # CMYK (from a JPEG, already decoded small), 16-bit greys, black and white
+        small = image.convert("RGB").reduce(factor)
+    if small.mode != "RGB":
+        small = small.convert("RGB")
+    small.thumbnail(THUMB_SIZE)
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+# --- files that exist only once their row is committed --------------------------------------------
+
+def _staged(session):
+    return session.info.setdefault(STAGED, [])
+
+
+def _stage(path, data):
+    """Write `data` under a temporary name beside `path`; it becomes `path` when the session
+    commits and is removed if it rolls back or closes without committing."""
+    session = db.session()
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    partial = f"{path}.part"
-    with open(partial, "wb") as f:
+    temporary = f"{path}.{secrets.token_hex(6)}.pending"
+    with open(temporary, "xb") as f:
         f.write(data)
-    os.replace(partial, path)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    _staged(session).append([temporary, path, transaction])
 
 
-def _thumbnail(data, path):
-    with Image.open(io.BytesIO(data)) as image:
-        image = image.convert("RGB")
-        image.thumbnail(THUMB_SIZE)
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=80)
-    _write(path, out.getvalue())
+def _remove(entries):
+    for temporary, _path, _transaction in entries:
+        try:
+            os.remove(temporary)
+        except FileNotFoundError:
+            pass
+
+
+@event.listens_for(db.session, "after_commit")
+def _name_staged_files(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released: its files wait for the outer commit
+    entries = session.info.pop(STAGED, [])
+    for temporary, path, _transaction in entries:
+        try:
+            os.replace(temporary, path)
+        except OSError:
+            log.exception("A committed photo could not take its name: %s", path)
+
+
+@event.listens_for(db.session, "after_rollback")
+def _remove_staged_files(session):
+    entries = session.info.get(STAGED)
+    if not entries:
+        return
+    nested = session.get_nested_transaction()
+    if nested is None:
+        _remove(session.info.pop(STAGED))
+    else:  # a savepoint rolled back: only what was written inside it
+        _remove([e for e in entries if e[2] is nested])
+        entries[:] = [e for e in entries if e[2] is not nested]
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _settle_staged_files(session, transaction):
+    entries = session.info.get(STAGED)
+    if not entries:
+        return
+    if transaction.nested:  # released into the enclosing transaction, whose fate they now share
+        for entry in entries:
+            if entry[2] is transaction:
+                entry[2] = transaction.parent
+    elif transaction.parent is None:  # the session closed without a commit
+        _remove(session.info.pop(STAGED))
 
 
 def save_photo(user, survey, photo_uuid, kind, data):
-    """Store a photo once; the same photo again is accepted without a copy. Returns (photo, created)."""
-    if user.role not in SURVEY_WRITERS:
+    """Add a photo to the session (the request commits it); the same photo again is accepted
+    without a copy. Returns (photo, created). The files take their names at the commit."""
+    if not access.may_survey(user):
         raise PhotoError(403, _("Your account is not allowed to do this."))
     if kind not in PHOTO_KINDS:
         raise PhotoError(422, _("The kind of photo must be house, roof, stove or other."))
@@ -80,15 +195,15 @@ def save_photo(user, survey, photo_uuid, kind, data):
         raise PhotoError(409, _("Another photo was already sent with this identifier."))
     if survey.status == "approved":
         raise PhotoError(409, _("The survey is approved; photos cannot be added any more."))
-    image_format, width, height = _inspect(data)
+    image_format, width, height, thumbnail = _decoded(data)
     content_type, extension = FORMATS[image_format]
     relative = f"{survey.uuid}/{photo_uuid}.{extension}"
-    _write(os.path.join(photo_folder(), relative), data)
-    _thumbnail(data, thumbnail_path(relative))
     photo = Photo(uuid=photo_uuid, survey=survey, kind=kind, content_type=content_type, width=width,
                   height=height, size=len(data), sha256=digest, path=relative, uploaded_by_id=user.id)
     db.session.add(photo)
     db.session.flush()
+    _stage(os.path.join(photo_folder(), relative), data)
+    _stage(thumbnail_path(relative), thumbnail)
     return photo, True
 
 
