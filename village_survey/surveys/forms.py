@@ -6,6 +6,7 @@ It is the single source of validation: the pages post it as a form, the JSON API
 
 import datetime as dt
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,6 +48,23 @@ class AllowedRange:
             raise ValidationError(_("Must be between %(min)s and %(max)s.", min=_fmt(low), max=_fmt(high)))
 
 
+class PlainText:
+    """Text that can be stored and shown: valid Unicode (no lone surrogates, which a JSON body can
+    carry as "\\ud800") and no control characters (PostgreSQL refuses NUL in text; the others are
+    invisible and break exports), except tab and line breaks where the field has several lines."""
+
+    SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+    MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+    def __init__(self, multiline=False):
+        self.pattern = self.MULTI_LINE if multiline else self.SINGLE_LINE
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and self.pattern.search(field.data):
+            raise StopValidation(_("Contains invisible control characters or broken text that cannot be "
+                                   "stored. Please type it again."))
+
+
 def _fmt(value):
     return format_decimal(value) if isinstance(value, (int, float, Decimal)) else str(value)
 
@@ -57,10 +75,11 @@ def _field_for(spec):
     common = {"label": label, "description": unit}
     validators = [Optional()]
     if spec.type == "text":
-        validators.append(Length(max=spec.max_length))
+        multiline = spec.key == "notes"
+        validators += [PlainText(multiline), Length(max=spec.max_length)]
         if spec.characters:
             validators.append(Regexp(r"^[0-9+\- ]*$", message=_l("Use only digits, + and -.")))
-        klass = TextAreaField if spec.key == "notes" else StringField
+        klass = TextAreaField if multiline else StringField
         render = {"maxlength": spec.max_length}
         if spec.key == "phone":
             render.update(type="tel", inputmode="tel", autocomplete="off")
