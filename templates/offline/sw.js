@@ -1,8 +1,11 @@
 // The service worker of village_survey (version {{ version }}): it keeps the field app and the
 // survey form on the phone in a versioned cache, and sends the outbox by Background Sync.
 // Drafts and the queue live in IndexedDB, not in this cache, so an update never loses them.
+// A shared phone: the village list is kept per user and answered only to that user, and a
+// logout made without signal reaches the server before any page is loaded again.
 import { syncOutbox } from "/static/js/app/outbox.js";
-import { currentSession, openUserDb } from "/static/js/app/store.js";
+import { finishPendingLogout, lockForLogout } from "/static/js/app/session.js";
+import { DATA_CACHE_PREFIX, currentSession, dataCacheName, logoutPending, openUserDb } from "/static/js/app/store.js";
 
 const VERSION = "{{ version }}";
 const CACHE = `vs-shell-${VERSION}`;
@@ -28,7 +31,8 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const key of await caches.keys()) {
-      if (key.startsWith("vs-") && key !== CACHE && key !== "vs-data") await caches.delete(key);
+      // Older shells, and the village list that all users shared before it was one per user.
+      if (key.startsWith("vs-") && key !== CACHE && !key.startsWith(DATA_CACHE_PREFIX)) await caches.delete(key);
     }
     await self.clients.claim();
   })());
@@ -39,26 +43,57 @@ async function fromCacheFirst(request, path) {
   return cached || fetch(request);
 }
 
-async function fromNetworkFirst(request) {
-  const cache = await caches.open("vs-data");
+// The village list from the network, else from the current user's own copy; with nobody
+// logged in on the phone, from no copy at all.
+async function villagesFromNetworkFirst(request) {
+  const session = await currentSession();
+  const cache = session && await caches.open(dataCacheName(session.user.id));
   try {
     const response = await fetch(request);
-    if (response.ok) await cache.put(request, response.clone());
+    // Kept only if the phone's user is still the same once the answer is there (a logout meanwhile).
+    if (cache && response.ok && (await currentSession())?.user.id === session.user.id) {
+      await cache.put(request, response.clone());
+    }
     return response;
   } catch (error) {
-    const cached = await cache.match(request);
+    const cached = cache && await cache.match(request);
     if (cached) return cached;
     throw error;
   }
 }
 
+// A page load completes a pending logout first: whoever opens the site after it never lands
+// in the account of the person who logged out.
+async function navigate(request, path) {
+  if (await logoutPending()) await finishPendingLogout();
+  return PRECACHED.has(path) ? fromCacheFirst(request, path) : fetch(request);
+}
+
+// The site's own logout button (a form) without signal: the phone is locked at once, and the
+// field app (cached) shows the login prompt until the server hears of it.
+async function logoutForm(request) {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    await lockForLogout();
+    return Response.redirect("/app/", 303);
+  }
+}
+
 self.addEventListener("fetch", (event) => {
-  const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
-  if (url.pathname === "/api/v1/villages") {
-    event.respondWith(fromNetworkFirst(event.request));
+  const { request } = event;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && request.mode === "navigate" && url.pathname === "/logout") {
+    event.respondWith(logoutForm(request));
+  } else if (request.method !== "GET") {
+    return;
+  } else if (request.mode === "navigate") {
+    event.respondWith(navigate(request, url.pathname));
+  } else if (url.pathname === "/api/v1/villages") {
+    event.respondWith(villagesFromNetworkFirst(request));
   } else if (PRECACHED.has(url.pathname)) {
-    event.respondWith(fromCacheFirst(event.request, url.pathname));
+    event.respondWith(fromCacheFirst(request, url.pathname));
   }
 });
 

@@ -42,3 +42,18 @@ def phone(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def server_requests(app):
+    """The method and path of every request the live server answers, in order."""
+    seen = []
+    inner = app.wsgi_app
+
+    def recording(environ, start_response):
+        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+        return inner(environ, start_response)
+
+    app.wsgi_app = recording
+    yield seen
+    app.wsgi_app = inner

@@ -96,3 +96,53 @@ def jpeg_file(path, size=(3000, 2000)):
     image.save(buffer, "JPEG", quality=90)
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def go_offline(context):
+    """Cut the network for the pages and the service worker alike (set_offline alone may miss the worker)."""
+    context.set_offline(True)
+    context.route("**/*", lambda route: route.abort("internetdisconnected"))
+
+
+def go_online(context):
+    context.unroute("**/*")
+    context.set_offline(False)
+
+
+# Every response kept in the Cache Storage, JSON bodies parsed and written out again (jsonify
+# escapes non-ASCII, so a name would not be found in the raw text).
+CACHED_BODIES = """async () => {
+  const found = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const text = await (await cache.match(request)).text();
+      let body = text;
+      try { body = JSON.stringify(JSON.parse(text)); } catch (error) { /* not JSON */ }
+      found.push(`${name} ${request.url} ${body}`);
+    }
+  }
+  return found;
+}"""
+
+
+def cached_bodies(page):
+    return page.evaluate(CACHED_BODIES)
+
+
+def remembered_session(page):
+    """The field app's record of who uses the phone (IndexedDB vs-meta), and the pending-logout flag."""
+    return page.evaluate("""() => new Promise((resolve, reject) => {
+      const request = indexedDB.open("vs-meta", 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("kv");
+      request.onerror = () => reject(request.error);
+      request.onsuccess = () => {
+        const meta = request.result;
+        const kv = meta.transaction("kv").objectStore("kv");
+        const session = kv.get("session"), pending = kv.get("logout_pending");
+        kv.transaction.oncomplete = () => {
+          meta.close();
+          resolve({ session: session.result ?? null, logout_pending: Boolean(pending.result) });
+        };
+      };
+    })""")

@@ -1,20 +1,33 @@
 // The field app's start page: the outbox (count, last sync, sync now, why an item failed),
 // new surveys from the cached village list, the surveys kept on this phone, backup, logout.
+// Nothing of a user is shown before the phone knows who uses it, nor after a logout.
 import { counts, syncOutbox } from "./outbox.js";
-import { askPersistence, forgetSession, loadSession, loginUrl, registerWorker } from "./session.js";
+import {
+  askPersistence,
+  finishPendingLogout,
+  loadSession,
+  lockForLogout,
+  loginUrl,
+  maySurvey,
+  registerWorker,
+} from "./session.js";
 import { del, get, getAll, openUserDb, photosOf, put } from "./store.js";
 import { formatTime, t } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
 const SYNC_EVERY_MS = 30000;
+let session = null;
 let db = null;
 let villages = [];
+let locked = false;
 
-function showStatus(text, kind = "info", link = null) {
+// `about` names the message (data-about), so that a later sync can take back its own.
+function showStatus(text, kind = "info", link = null, about = "") {
   const box = $("[data-status]");
   box.hidden = !text;
   box.className = `flash flash-${kind}`;
   box.textContent = text || "";
+  box.dataset.about = about;
   if (link) {
     const a = document.createElement("a");
     a.href = link.href;
@@ -28,6 +41,7 @@ function showNetwork() {
 }
 
 async function refreshCounts() {
+  if (!db) return 0;
   const { surveys, photos } = await counts(db);
   $("[data-outbox-count]").textContent = String(surveys);
   $("[data-photo-count]").textContent = photos ? t("photos_waiting", { n: photos }) : "";
@@ -80,6 +94,7 @@ function itemLine(item) {
 }
 
 async function render() {
+  if (!db) return;
   const items = (await getAll(db, "surveys")).sort((a, b) => (b.updated_at || 0) - (a.updated_at || 0));
   const list = $("[data-items]");
   list.replaceChildren(...items.map(itemLine));
@@ -124,6 +139,7 @@ async function loadVillages(online) {
 
 async function newSurvey(event) {
   event.preventDefault();
+  if (!maySurvey(session)) return;
   const villageId = Number($("#new-village").value);
   if (!villageId) return;
   const village = villages.find((v) => v.id === villageId);
@@ -131,7 +147,7 @@ async function newSurvey(event) {
   const household = village.households.find((h) => h.id === householdId);
   const today = new Date();
   const item = {
-    uuid: crypto.randomUUID(), state: "draft", status: "draft", year: today.getFullYear(),
+    uuid: crypto.randomUUID(), state: "draft", status: "draft", year: today.getFullYear(), made_by: session.user.id,
     form_version: Number(document.body.dataset.formVersion || 0) || null,
     village_id: villageId, household_id: householdId, created_at: Date.now(), updated_at: Date.now(),
     answers: household ? { house_number: household.house_number, head_name: household.head_name } : {},
@@ -141,8 +157,27 @@ async function newSurvey(event) {
   location.href = `/app/survey#${item.uuid}`;
 }
 
+// The phone after a logout: the login prompt and nothing else, until someone logs in; a logout
+// made offline is completed on the server by the next sync or connection.
+function lockPage() {
+  locked = true;
+  db = null;
+  session = null;
+  villages = [];
+  $("[data-app]").hidden = true;
+  $("[data-user]").textContent = "";
+  $("[data-items]").replaceChildren();
+  $("#new-village").replaceChildren();
+  $("#new-household").replaceChildren();
+  showStatus(t("logged_out"), "warning", { href: "/login", text: t("log_in") }, "logged_out");
+}
+
 async function sync(force = false) {
-  if (!navigator.onLine && !force) return;
+  if (locked) {
+    if (await finishPendingLogout()) location.href = "/login";
+    return;
+  }
+  if (!db || !maySurvey(session) || (!navigator.onLine && !force)) return;
   const progress = $("[data-sync-progress]");
   const result = await syncOutbox(db, {
     force,
@@ -153,9 +188,17 @@ async function sync(force = false) {
     },
   });
   progress.textContent = "";
+  if (result.logoutPending) {
+    lockPage(); // logged out in another tab
+    return;
+  }
   if (result.needLogin) {
-    showStatus(t("login_needed"), "warning", { href: loginUrl(), text: t("log_in") });
+    showStatus(t("login_needed"), "warning", { href: loginUrl(), text: t("log_in") }, "login_needed");
+  } else if (result.otherUser) {
+    // The server would record these surveys as the other user's: they wait for their maker.
+    showStatus(t("other_user", { server: result.otherUser, owner: session.user.username }), "warning", null, "other_user");
   } else if (!result.offline) {
+    if (["login_needed", "other_user"].includes($("[data-status]").dataset.about)) showStatus("");
     // Said after every run, including one with nothing left to send: a refused survey waits for
     // the surveyor, so "everything is sent" would not be true.
     const waiting = await refreshCounts();
@@ -203,7 +246,13 @@ async function importQueue(file) {
     return;
   }
   let imported = 0;
+  const others = new Set();
   for (const survey of data.surveys) {
+    // Another user's surveys are theirs to send: sent from here they would be recorded as this user's.
+    if ((survey.made_by ?? session.user.id) !== session.user.id) {
+      others.add(survey.uuid);
+      continue;
+    }
     const existing = await get(db, "surveys", survey.uuid);
     // Keep the newer copy; the server's UUID rules make a double send harmless anyway.
     if (!existing || (survey.updated_at || 0) > (existing.updated_at || 0)) {
@@ -212,11 +261,12 @@ async function importQueue(file) {
     }
   }
   for (const photo of data.photos || []) {
-    if (await get(db, "photos", photo.photo_uuid)) continue;
+    if (others.has(photo.survey_uuid) || (await get(db, "photos", photo.photo_uuid))) continue;
     const blob = photo.blob ? await (await fetch(photo.blob)).blob() : null;
     await put(db, "photos", { ...photo, blob });
   }
-  showStatus(t("imported", { n: imported }), "success");
+  if (others.size) showStatus(`${t("imported", { n: imported })} ${t("import_others", { n: others.size })}`, "warning");
+  else showStatus(t("imported", { n: imported }), "success");
   await render();
   sync();
 }
@@ -224,11 +274,11 @@ async function importQueue(file) {
 async function logout() {
   const waiting = await refreshCounts();
   if (waiting && !confirm(t("logout_unsent", { n: waiting }))) return;
-  const { csrfToken } = await loadSession();
-  await forgetSession(); // the next person on this phone does not see this user's work
-  const body = new URLSearchParams({ csrf_token: csrfToken || "" });
-  await fetch("/logout", { method: "POST", body, credentials: "same-origin" }).catch(() => null);
-  location.href = "/login";
+  // The phone forgets this user at once, signal or not; the server hears of it now or at the
+  // next connection, before anything else is sent.
+  await lockForLogout();
+  lockPage();
+  if (await finishPendingLogout()) location.href = "/login";
 }
 
 async function start() {
@@ -236,14 +286,21 @@ async function start() {
   // A new page or a new connection tries everything at once; the timer respects the backoff.
   window.addEventListener("online", () => { showNetwork(); sync(true); });
   window.addEventListener("offline", showNetwork);
-  const { session, needLogin, online } = await loadSession();
+  const loaded = await loadSession();
+  if (loaded.locked) {
+    lockPage();
+    setInterval(() => sync(), SYNC_EVERY_MS);
+    return;
+  }
+  session = loaded.session;
   if (!session) {
     showStatus(t("no_session"), "warning", { href: loginUrl(), text: t("log_in") });
     return;
   }
-  if (needLogin) showStatus(t("login_needed"), "warning", { href: loginUrl(), text: t("log_in") });
+  if (loaded.needLogin) showStatus(t("login_needed"), "warning", { href: loginUrl(), text: t("log_in") }, "login_needed");
   document.body.dataset.formVersion = session.form_version;
   $("[data-user]").textContent = session.user.username;
+  $("[data-app]").hidden = false;
   db = await openUserDb(session.user.id);
   registerWorker();
   if (!(await askPersistence())) {
@@ -251,7 +308,13 @@ async function start() {
     hint.textContent = t("persist_denied");
     hint.hidden = false;
   }
-  await loadVillages(online);
+  if (maySurvey(session)) {
+    await loadVillages(loaded.online);
+  } else {
+    // A viewer reads on the full site; the phone gets no village list and no start form.
+    showStatus(t("read_only"), "info", null, "read_only");
+    for (const part of document.querySelectorAll("[data-for-surveyors]")) part.hidden = true;
+  }
   $("#new-village").addEventListener("change", fillHouseholds);
   fillHouseholds();
   $("[data-new-survey]").addEventListener("submit", newSurvey);
@@ -264,7 +327,7 @@ async function start() {
   });
   await render();
   document.body.dataset.ready = "true";
-  if (online) sync(true);
+  if (loaded.online) sync(true);
   setInterval(() => sync(), SYNC_EVERY_MS);
 }
 

@@ -1,8 +1,11 @@
 // The outbox: sends queued surveys through the sync API, up to BATCH in one request, then their photos.
 // Runs in pages and in the service worker (Background Sync); a lock keeps runs from overlapping,
 // and the server is idempotent on the survey and photo UUIDs, so a retry never makes a duplicate.
+// A shared phone: a database holds one user's work, and it is sent only while the server's
+// session is that user's (the server records who made a survey from its session), never while
+// a logout made offline waits to reach the server. Refusals are told apart by their `code`.
 
-import { getAll, put, get } from "./store.js";
+import { get, getAll, logoutPending, ownerOf, put } from "./store.js";
 
 const BATCH = 10; // surveys per request: one round trip instead of ten on a slow line
 const BASE_DELAY = 2000;
@@ -26,13 +29,33 @@ export async function counts(db) {
 }
 
 class NeedLogin extends Error {}
+class Unreachable extends Error {}
 
-async function freshToken() {
-  // The CSRF token of a page opened long ago (or offline) has expired: always ask first.
-  const response = await fetch("/api/v1/session", { credentials: "same-origin", cache: "no-store" });
-  if (response.status === 401 || response.redirected) throw new NeedLogin();
-  if (!response.ok) throw new TypeError(`session ${response.status}`);
-  return (await response.json()).csrf_token;
+// The server's session is another user's (someone else logged in on this phone meanwhile).
+class OtherUser extends Error {
+  constructor(username) {
+    super(username);
+    this.username = username;
+  }
+}
+
+// Items made before they recorded their maker were made in their owner's app.
+const madeBy = (item, owner) => item.made_by ?? owner;
+
+async function freshToken(owner) {
+  // The CSRF token of a page opened long ago (or offline) has expired: always ask first; and
+  // the cookies may be someone else's by now.
+  let response;
+  try {
+    response = await fetch("/api/v1/session", { credentials: "same-origin", cache: "no-store" });
+  } catch (error) {
+    throw new Unreachable(String(error));
+  }
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 401 || response.redirected || data.code === "login_required") throw new NeedLogin();
+  if (!response.ok) throw new Unreachable(`session ${response.status}`);
+  if (data.user?.id !== owner) throw new OtherUser(data.user?.username);
+  return data.csrf_token;
 }
 
 function payloadOf(item) {
@@ -78,9 +101,9 @@ async function sendBatch(db, items, token) {
     for (const item of items) await retryLater(db, item, String(error));
     return "offline";
   }
-  if (response.status === 401) throw new NeedLogin();
   const data = await response.json().catch(() => ({}));
-  if (response.status === 400 && /csrf|expired|表单已过期/i.test(data.error || "")) return "token";
+  if (response.status === 401 || data.code === "login_required") throw new NeedLogin();
+  if (data.code === "csrf_expired") return "token";
   if (response.status !== 200 || !Array.isArray(data.results) || data.results.length !== items.length) {
     for (const item of items) await retryLater(db, item, data.error || `HTTP ${response.status}`);
     return "offline";
@@ -107,13 +130,14 @@ async function sendPhoto(db, photo, token) {
   } catch (error) {
     return "offline";
   }
-  if (response.status === 401) throw new NeedLogin();
   if (response.ok) {
     Object.assign(photo, { state: "sent", blob: null, last_error: null });
   } else if (response.status >= 500) {
     return "offline";
   } else {
     const data = await response.json().catch(() => ({}));
+    if (response.status === 401 || data.code === "login_required") throw new NeedLogin();
+    if (data.code === "csrf_expired") return "token";
     Object.assign(photo, { state: "failed", last_error: { status: response.status, message: data.error } });
   }
   await put(db, "photos", photo);
@@ -121,25 +145,23 @@ async function sendPhoto(db, photo, token) {
 }
 
 async function run(db, { force = false, onProgress = () => {} } = {}) {
+  const result = { sent: 0, refused: 0, offline: false, needLogin: false, logoutPending: false, otherUser: null };
+  if (await logoutPending()) return { ...result, logoutPending: true };
+  const owner = ownerOf(db);
   const now = Date.now();
   const due = (await getAll(db, "surveys"))
-    .filter((item) => isWaiting(item) && (force || !item.next_attempt_at || item.next_attempt_at <= now))
+    .filter((item) => isWaiting(item) && madeBy(item, owner) === owner)
+    .filter((item) => force || !item.next_attempt_at || item.next_attempt_at <= now)
     .sort((a, b) => (a.queued_at || 0) - (b.queued_at || 0));
-  const result = { sent: 0, refused: 0, offline: false, needLogin: false };
   let token;
   try {
-    token = await freshToken();
-  } catch (error) {
-    if (error instanceof NeedLogin) return { ...result, needLogin: true };
-    return { ...result, offline: true };
-  }
-  try {
+    token = await freshToken(owner);
     for (let start = 0; start < due.length; start += BATCH) {
       let batch = due.slice(start, start + BATCH);
       onProgress(start + 1, start + batch.length, due.length);
       let outcome = await sendBatch(db, batch, token);
       if (outcome === "token") {
-        token = await freshToken();
+        token = await freshToken(owner);
         batch = await Promise.all(batch.map((item) => get(db, "surveys", item.uuid)));
         outcome = await sendBatch(db, batch, token);
       }
@@ -147,13 +169,21 @@ async function run(db, { force = false, onProgress = () => {} } = {}) {
       result.sent += outcome.sent;
       result.refused += outcome.refused;
     }
-    const sentSurveys = new Set((await getAll(db, "surveys")).filter((s) => s.state === "sent").map((s) => s.uuid));
+    const sentSurveys = new Set((await getAll(db, "surveys"))
+      .filter((s) => s.state === "sent" && madeBy(s, owner) === owner).map((s) => s.uuid));
     for (const photo of await getAll(db, "photos")) {
       if (photo.state !== "queued" || !sentSurveys.has(photo.survey_uuid)) continue;
-      if ((await sendPhoto(db, photo, token)) === "offline") return { ...result, offline: true };
+      let outcome = await sendPhoto(db, photo, token);
+      if (outcome === "token") {
+        token = await freshToken(owner);
+        outcome = await sendPhoto(db, photo, token);
+      }
+      if (outcome === "offline" || outcome === "token") return { ...result, offline: true };
     }
   } catch (error) {
     if (error instanceof NeedLogin) return { ...result, needLogin: true };
+    if (error instanceof OtherUser) return { ...result, otherUser: error.username ?? "?" };
+    if (error instanceof Unreachable) return { ...result, offline: true };
     throw error;
   }
   await put(db, "kv", Date.now(), "last_sync");

@@ -48,21 +48,36 @@ export function put(db, name, value, key) {
 export const photosOf = (db, surveyUuid) =>
   promised(store(db, "photos").index("survey").getAll(surveyUuid));
 
-// The user whose work this phone shows (set on every online visit, kept when offline).
-export async function currentSession() {
+// The user whose work this phone shows (set on every online visit, kept when offline), and the
+// flag of a logout made without signal that the server has not heard of yet.
+export async function getMeta(key) {
   const meta = await openMeta();
   try {
-    return (await get(meta, "kv", "session")) || null;
+    return (await get(meta, "kv", key)) ?? null;
   } finally {
     meta.close();
   }
 }
 
-export async function rememberSession(session) {
+export async function setMeta(key, value) {
   const meta = await openMeta();
   try {
-    await put(meta, "kv", session, "session");
+    await put(meta, "kv", value, key);
   } finally {
     meta.close();
   }
 }
+
+export const currentSession = () => getMeta("session");
+export const rememberSession = (session) => setMeta("session", session);
+export const logoutPending = async () => Boolean(await getMeta("logout_pending"));
+
+// Whose work a user database holds: its name says it (`vs-user-<id>`).
+export function ownerOf(db) {
+  return Number(db.name.slice("vs-user-".length));
+}
+
+// The service worker's copy of a user's village list (the names of every household head in
+// the user's area): one cache per user, deleted at logout.
+export const DATA_CACHE_PREFIX = "vs-data-";
+export const dataCacheName = (userId) => `${DATA_CACHE_PREFIX}${userId}`;

@@ -1,7 +1,7 @@
 // The survey form on the phone: one step at a time, every change saved to IndexedDB at once,
 // a summary that lists what is still missing, and submission into the outbox.
 import { resizePhoto } from "./photos.js";
-import { loadSession, registerWorker } from "./session.js";
+import { loadSession, maySurvey, registerWorker } from "./session.js";
 import { get, openUserDb, photosOf, put } from "./store.js";
 import { t } from "./i18n.js";
 
@@ -10,6 +10,7 @@ const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 const form = $("[data-survey-form]");
 const spec = JSON.parse($("#field-spec").textContent);
 const STEPS = $$("section[data-step]", form).map((s) => s.dataset.step);
+let session = null;
 let db = null;
 let item = null;
 let step = STEPS[0];
@@ -198,7 +199,7 @@ async function submit() {
   await saveNow();
   if (missingKeys(item.answers).length) return showStep("summary");
   Object.assign(item, { state: "queued", status: "submitted", queued_at: Date.now(), attempts: 0,
-                        next_attempt_at: null, last_error: null });
+                        next_attempt_at: null, last_error: null, made_by: item.made_by ?? session.user.id });
   await put(db, "surveys", item);
   try {
     const registration = await navigator.serviceWorker?.ready;
@@ -252,10 +253,20 @@ function fillPosition() {
 }
 
 async function start() {
-  const { session } = await loadSession();
+  ({ session } = await loadSession());
   const uuid = location.hash.slice(1);
   if (!session || !uuid) {
-    location.href = "/app/";
+    location.href = "/app/"; // it says why (logged out, no login yet)
+    return;
+  }
+  if (!maySurvey(session)) {
+    // A viewer's account can read but not survey: no form to fill for nothing.
+    const status = $("[data-status]");
+    Object.assign(status, { hidden: false, className: "flash flash-info", textContent: t("read_only") });
+    status.dataset.about = "read_only";
+    form.hidden = true;
+    $("[data-step-nav]").hidden = true;
+    document.body.dataset.ready = "true";
     return;
   }
   db = await openUserDb(session.user.id);
