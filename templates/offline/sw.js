@@ -62,11 +62,12 @@ async function villagesFromNetworkFirst(request) {
   }
 }
 
-// A page load completes a pending logout first: whoever opens the site after it never lands
-// in the account of the person who logged out.
-async function navigate(request, path) {
+// A page of the site completes a pending logout first: whoever opens it after the logout never
+// lands in the account of the person who logged out. The field app's pages come from the cache
+// at once (they show the login prompt while a logout waits, and complete it themselves).
+async function navigate(request) {
   if (await logoutPending()) await finishPendingLogout();
-  return PRECACHED.has(path) ? fromCacheFirst(request, path) : fetch(request);
+  return fetch(request);
 }
 
 // The site's own logout button (a form) without signal: the phone is locked at once, and the
@@ -88,12 +89,12 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(logoutForm(request));
   } else if (request.method !== "GET") {
     return;
-  } else if (request.mode === "navigate") {
-    event.respondWith(navigate(request, url.pathname));
-  } else if (url.pathname === "/api/v1/villages") {
-    event.respondWith(villagesFromNetworkFirst(request));
   } else if (PRECACHED.has(url.pathname)) {
     event.respondWith(fromCacheFirst(request, url.pathname));
+  } else if (request.mode === "navigate") {
+    event.respondWith(navigate(request));
+  } else if (url.pathname === "/api/v1/villages") {
+    event.respondWith(villagesFromNetworkFirst(request));
   }
 });
 

@@ -199,6 +199,30 @@ def test_an_offline_logout_locks_the_phone_and_ends_the_session_first_thing_back
     assert _surveys() == []
 
 
+def test_the_sites_logout_button_without_signal_locks_the_phone_until_the_server_hears_of_it(
+        live_server, phone, world, server_requests):
+    page, context = phone, phone.context
+    login(page, live_server)
+    _open_app_through_the_worker(page, live_server)
+    page.goto(f"{live_server}/")
+    go_offline(context)
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_selector("[data-status][data-about=logged_out]")  # the field app, locked
+    assert not _holds_a_names([page.locator("body").inner_text()])
+    assert _holds_a_names(cached_bodies(page)) == []
+    assert remembered_session(page) == {"session": None, "logout_pending": True}
+    page.close()
+
+    del server_requests[:]
+    go_online(context)
+    page = context.new_page()  # whoever opens the site next
+    page.goto(f"{live_server}/")
+    page.wait_for_url("**/login?*")
+    assert server_requests[:2] == [("GET", "/api/v1/session"), ("POST", "/logout")]
+    assert page.evaluate("fetch('/api/v1/session').then(r => r.status)") == 401
+    assert remembered_session(page)["logout_pending"] is False
+
+
 def test_a_viewer_sees_the_field_app_is_read_only_and_cannot_start_a_survey(live_server, phone, world):
     page = phone
     login(page, live_server, "viewer-city")

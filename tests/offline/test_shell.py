@@ -1,5 +1,8 @@
 """The offline app's server side: the worker at the root, the versioned shell, the manifest."""
 
+import re
+from pathlib import Path
+
 from village_survey.offline.assets import SHELL_STATIC
 
 
@@ -55,3 +58,30 @@ def test_an_unchanged_service_worker_answers_304(client):
     first = client.get("/sw.js")
     again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def _imports(module, seen=None):
+    """The app modules a module needs, itself included, following `import ... from "./x.js"`."""
+    seen = set() if seen is None else seen
+    if module in seen:
+        return seen
+    seen.add(module)
+    text = (Path(__file__).parents[2] / "static" / "js" / "app" / module).read_text()
+    for name in re.findall(r'from\s+"\./([\w-]+\.js)"', text):
+        _imports(name, seen)
+    return seen
+
+
+def test_every_module_the_app_pages_import_is_precached_and_announced(auth, world, client):
+    auth.login("surveyor-a")
+    for page, entry in (("/app/", "home.js"), ("/app/survey", "survey.js")):
+        html = client.get(page).get_data(as_text=True)
+        needed = _imports(entry) - {entry}
+        preloaded = set(re.findall(r'rel="modulepreload" href="/static/js/app/([\w-]+\.js)"', html))
+        assert preloaded == needed, page
+        assert {f"js/app/{name}" for name in needed | {entry}} <= set(SHELL_STATIC), page
+
+
+def test_the_login_page_makes_the_phone_forget_its_previous_user(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<script type="module" src="/static/js/app/signed-out.js">' in html
