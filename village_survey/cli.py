@@ -24,6 +24,27 @@ def seed_demo_command():
         click.echo(_("Demo data is already there; nothing changed."))
 
 
+@click.command("deactivate-demo-users")
+def deactivate_demo_users_command():
+    """Deactivate the demo accounts (production refuses to start while they are active with the
+    published password) and end their sessions."""
+    from village_survey.demo import deactivate_demo_users
+
+    names = deactivate_demo_users()
+    db.session.commit()
+    if names:
+        click.echo(_("Demo accounts deactivated: %(names)s.", names=", ".join(names)))
+    else:
+        click.echo(_("No active demo account; nothing changed."))
+
+
+def running_a_command():
+    """Whether the app is being loaded for a `flask` command other than `flask run` (a maintenance
+    command such as `flask db upgrade`), rather than to serve requests (gunicorn, `flask run`)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.command.name != "run"
+
+
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
@@ -48,4 +69,5 @@ def register_commands(app):
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(deactivate_demo_users_command)
     evaluations_cli.register(app)

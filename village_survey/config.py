@@ -4,6 +4,7 @@ import os
 from datetime import timedelta
 
 DEFAULT_SECRET = "dev-only-change-me"
+MIN_SECRET_LENGTH = 32
 
 
 def _env_bool(name, default):
@@ -38,15 +39,22 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
 
+    # memory:// counts in each worker process on its own (see check_production).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins only (successful ones never count): per username, and per client address.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
+    LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute; 300 per hour")
+    # How many reverse proxies (nginx, a load balancer) stand before the app and add
+    # X-Forwarded-For: without it, behind a proxy every client has the proxy's address.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
 
     # Survey photos on disk; empty means instance/photos.
     PHOTO_FOLDER = os.environ.get("PHOTO_FOLDER")
     PHOTO_MAX_BYTES = 10_000_000
     PAGE_SIZE = 25
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Published in the README; production refuses to start while a demo account still has it.
     DEMO_PASSWORD = "demo12345"
     TESTING = False
     PRODUCTION = False
@@ -60,12 +68,15 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret"
     LOGIN_RATE_LIMIT = "5 per minute"
+    LOGIN_ADDRESS_RATE_LIMIT = "8 per minute"
     # Browser tests need real CSRF; unit tests may turn it off per test.
     WTF_CSRF_ENABLED = True
 
 
 class ProductionConfig(Config):
     PRODUCTION = True
+    # FLASK_DEBUG and `flask run --debug` are ignored (see create_app): the debugger runs code.
+    DEBUG = False
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
@@ -77,10 +88,38 @@ CONFIGS = {
 }
 
 
-def check_production(config):
-    """Refuse to run a production server with settings that are only safe on a laptop."""
-    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET):
+def ignore_flask_debug(app):
+    """Production never runs in debug mode: the interactive debugger runs any code sent to it.
+
+    Flask reads FLASK_DEBUG (which `flask run --debug` sets) when the app is made, again after
+    the factory returns (`flask run` sets app.debug from it) and to decide on the debugger and
+    the reloader; so it is turned off in the environment as well as on the app.
+    """
+    if "FLASK_DEBUG" in os.environ:
+        if _env_bool("FLASK_DEBUG", False):
+            app.logger.warning("FLASK_DEBUG is ignored in production: the debugger stays off.")
+        os.environ["FLASK_DEBUG"] = "0"
+    app.debug = False
+
+
+def check_production(config, logger=None):
+    """Refuse to run a production server with settings that are only safe on a laptop, and warn
+    about those that are only safe with one worker."""
+    secret = config.get("SECRET_KEY") or ""
+    if secret in ("", DEFAULT_SECRET):
         raise RuntimeError(
             "SECRET_KEY is not set: a production deployment needs its own secret "
-            "(export SECRET_KEY=...)."
+            "(export SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\")."
+        )
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise RuntimeError(
+            f"SECRET_KEY has {len(secret)} characters: production needs at least {MIN_SECRET_LENGTH} "
+            "(export SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_hex(32))')\")."
+        )
+    if logger is not None and (config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        logger.warning(
+            "RATELIMIT_STORAGE_URI is not set: the login limits are counted in each worker process "
+            "on its own, so with N workers an attacker gets N times the attempts. With more than one "
+            "worker, set RATELIMIT_STORAGE_URI to a shared storage, e.g. redis://localhost:6379 "
+            "(pip install redis) or memcached://localhost:11211 (pip install pymemcache)."
         )

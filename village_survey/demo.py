@@ -89,6 +89,8 @@ def seed_demo(townships_per_county=(3, 4), villages_per_township=(4, 6), househo
                 village_ids.append(village.id)
                 db.session.execute(insert(Household), _households(rng, village.id, known))
 
+    # The published demo password, set without the password policy on purpose (it is public
+    # anyway): production refuses to start while an active demo account still has it.
     password = current_app.config["DEMO_PASSWORD"]
     first_county = counties[COUNTIES[0][0]]
     users = {}
@@ -119,16 +121,45 @@ def _seed_surveys(rng, village_ids, surveyor, reviewer):
     return seed_demo_surveys(rng, households, plans, surveyor, reviewer)
 
 
-def warn_if_demo_users(app):
-    """A real deployment must not keep the demo accounts with their published password."""
+def demo_users_with_published_password(password):
+    """The active demo accounts whose password is still the published one."""
+    users = db.session.scalars(
+        select(User).where(User.username.in_(DEMO_USERNAMES), User.active.is_(True)).order_by(User.username))
+    return [user for user in users if user.check_password(password)]
+
+
+def deactivate_demo_users():
+    """Deactivate the active demo accounts and end their sessions; return their usernames."""
+    users = db.session.scalars(
+        select(User).where(User.username.in_(DEMO_USERNAMES), User.active.is_(True)).order_by(User.username)).all()
+    for user in users:
+        user.active = False
+        user.end_sessions()
+    return [user.username for user in users]
+
+
+def refuse_published_demo_passwords(app):
+    """A real deployment must not run while anyone can log in with the README's demo password.
+
+    Raises RuntimeError when serving (gunicorn, `flask run`); a maintenance command (`flask
+    deactivate-demo-users`, `flask db upgrade`) only warns, so that the fix can be run.
+    """
+    from village_survey.cli import running_a_command
+
     with app.app_context():
         try:
-            found = db.session.scalars(select(User.username).where(User.username.in_(DEMO_USERNAMES))).all()
-        except SQLAlchemyError:
+            names = [user.username for user in demo_users_with_published_password(app.config["DEMO_PASSWORD"])]
+        except SQLAlchemyError:  # no schema yet: `flask db upgrade` comes first
             db.session.rollback()
             return
-        if found:
-            app.logger.warning(
-                "Demo accounts exist (%s) with the published password: deactivate them before real use.",
-                ", ".join(found),
-            )
+    if not names:
+        return
+    message = (
+        f"Demo accounts are active with the published password ({', '.join(names)}). Deactivate "
+        "them with `flask deactivate-demo-users` (in the same environment: FLASK_APP=village_survey, "
+        "VILLAGE_SURVEY_CONFIG, DATABASE_URL), or give them another password, before real use."
+    )
+    if running_a_command():
+        app.logger.warning(message)
+    else:
+        raise RuntimeError(message)

@@ -1,5 +1,6 @@
 """The user account: a role and an area (township, county or the whole city)."""
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -32,7 +33,8 @@ class User(UserMixin, db.Model):
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
-    # Changing it logs out every session and "remember me" cookie of the user.
+    # Part of the id in the session and "remember me" cookies: changing it (end_sessions) makes
+    # every cookie issued before useless, on every device.
     session_token: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -41,9 +43,12 @@ class User(UserMixin, db.Model):
     township: Mapped[Township | None] = relationship()
 
     def set_password(self, password):
-        import secrets
-
+        """Set the password (policy checked by the caller) and log out every device."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self):
+        """End every session of the user: cookies from before are refused by the user loader."""
         self.session_token = secrets.token_hex(16)
 
     def check_password(self, password):

@@ -1,9 +1,14 @@
-"""Account operations shared by the admin pages and the command line."""
+"""Account operations shared by the admin pages and the command line: creating users, the
+password policy and checking a login."""
 
+import functools
 import re
+import secrets
+from importlib import resources
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from village_survey.accounts.models import ROLE_LEVELS, ROLES, User
 from village_survey.areas.models import County, Township
@@ -11,7 +16,7 @@ from village_survey.extensions import db
 from village_survey.i18n import LEVEL_LABELS, ROLE_LABELS
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,40}$")
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
 
 
 class AccountError(ValueError):
@@ -46,9 +51,42 @@ def check_role_scope(role, county, township):
                              role=ROLE_LABELS[role], level=LEVEL_LABELS[level]))
 
 
-def check_password_strength(password):
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+@functools.cache
+def common_passwords():
+    """The shipped list of common passwords (lower case, 10 characters or more)."""
+    text = resources.files(__package__).joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def check_password_strength(password, username=None):
+    """Raise AccountError unless the password is long, not common and not the username."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    if password.lower() in common_passwords():
+        raise AccountError(_("This password is too common: choose one that is harder to guess."))
+    if username and username.strip().lower() in password.lower():
+        raise AccountError(_("The password must not contain the username."))
+
+
+@functools.cache
+def _dummy_hash():
+    # Made like every real hash (same method and work factor), so that checking it takes as long.
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def find_user(username):
+    return db.session.scalars(select(User).where(User.username == username)).first()
+
+
+def may_log_in(user, password):
+    """Whether ``user`` (None for an unknown username) is active and ``password`` is theirs.
+
+    Always exactly one password hash check, against a dummy hash for an unknown user: the time
+    of the answer does not tell which usernames exist.
+    """
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    return user is not None and user.active and matches
 
 
 def create_user(username, password, role, scope_spec, locale=None):
@@ -62,7 +100,7 @@ def create_user(username, password, role, scope_spec, locale=None):
         raise AccountError(_("The username %(name)s is taken.", name=username))
     county, township = parse_scope(scope_spec)
     check_role_scope(role, county, township)
-    check_password_strength(password)
+    check_password_strength(password, username)
     user = User(username=username, role=role, county=county, township=township, locale=locale)
     user.set_password(password)
     db.session.add(user)
