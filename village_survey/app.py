@@ -5,6 +5,7 @@ import os
 from flask import Flask, request
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from village_survey import config as config_module
@@ -42,7 +43,13 @@ def create_app(config_name=None, **overrides):
         options.pop("pool_pre_ping", None)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config["PRODUCTION"]:
-        config_module.check_production(app.config)
+        config_module.check_production(app.config, app.logger)
+        config_module.ignore_flask_debug(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx or a load balancer: the client's address (login limits, audit) is the one
+        # the proxies put in X-Forwarded-For, not the proxy's own.
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
 
     # An <int:…> part of a URL beyond what an INTEGER key holds matches no route: 404, not a
     # database error. Set before the blueprints, whose rules take the converter when added.
@@ -55,9 +62,9 @@ def create_app(config_name=None, **overrides):
 
     register_commands(app)
     if app.config["PRODUCTION"]:
-        from village_survey.demo import warn_if_demo_users
+        from village_survey.demo import refuse_published_demo_passwords
 
-        warn_if_demo_users(app)
+        refuse_published_demo_passwords(app)
     return app
 
 

@@ -3,6 +3,7 @@
 import jsonschema
 from sqlalchemy import func, select
 
+from tests.conftest import csrf_token
 from tests.surveys.conftest import body, new_uuid
 from village_survey.extensions import db
 from village_survey.surveys.models import Survey, SurveyRevision
@@ -74,7 +75,10 @@ def test_login_csrf_and_role_still_apply(api, client, world, auth):
     api.login("surveyor-a")
     assert client.post("/api/v1/surveys/batch", json={"surveys": [one]}).status_code == 400  # no CSRF token
     auth.post("/logout")
-    assert _batch(api, [one]).status_code == 401  # a valid token, but logged out
+    assert _batch(api, [one]).status_code == 400  # the token died with the session
+    fresh = csrf_token(client)
+    assert client.post("/api/v1/surveys/batch", json={"surveys": [one]},
+                       headers={"X-CSRFToken": fresh}).status_code == 401  # a valid token, but logged out
     api.login("viewer-a")
     results = _batch(api, [one]).get_json()["results"]
     assert results[0]["status"] == 403
