@@ -138,3 +138,14 @@ def test_the_audit_log_of_a_refusal_is_kept_while_the_refused_work_is_not(app, a
     auth.post(f"{page}/review", {"action": "approve"}, token_from=page)
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert "survey_approval_refused" in actions and "survey_approved" not in actions
+
+
+def test_an_error_page_links_back_to_the_page_it_came_from(auth, api, world):
+    import io
+
+    uuid = _submitted_survey(api, world)
+    page = f"/surveys/{uuid}"
+    response = auth.post(f"{page}/photos", {"photo": (io.BytesIO(b"not an image"), "x.jpg"), "kind": "house"},
+                         content_type="multipart/form-data", token_from=page)
+    assert response.status_code == 415
+    assert f'href="{page}"' in response.get_data(as_text=True)

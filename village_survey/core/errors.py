@@ -107,7 +107,7 @@ def _respond(status, message, code=None):
         from village_survey.extensions import login_manager
 
         return login_manager.unauthorized()
-    return render_template("core/error.html", status=status, message=message), status
+    return render_template("core/error.html", status=status, message=message, back=_back()), status
 
 
 def _back():

@@ -177,11 +177,8 @@ def put_photo(raw_uuid, raw_photo_uuid):
     survey = find_survey(uuid, current_user) if uuid else None
     if survey is None or photo_uuid is None:
         return _error(404, _("No survey with this identifier."))
-    try:
-        photo, created = photos.save_photo(current_user, survey, photo_uuid, request.args.get("kind", "other"),
-                                           request.get_data(cache=False))
-    except photos.PhotoError as error:
-        raise DomainError(error.status, error.message) from error
+    photo, created = photos.save_photo(current_user, survey, photo_uuid, request.args.get("kind", "other"),
+                                       request.get_data(cache=False))
     return jsonify(photos.photo_state(photo)), 201 if created else 200
 
 

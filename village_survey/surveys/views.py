@@ -13,7 +13,7 @@ from sqlalchemy import select
 from village_survey import survey_fields as sf
 from village_survey.access import get_in_scope_or_404, may_edit_survey, may_survey, permission_required
 from village_survey.areas.models import Household, Village
-from village_survey.core.errors import DomainError, NotFound
+from village_survey.core.errors import NotFound
 from village_survey.core.paging import paginate, search
 from village_survey.extensions import db
 from village_survey.surveys import photos
@@ -255,10 +255,7 @@ def upload_photo(raw_uuid):
         flash(_("Choose a photo."), "error")
         return redirect(url_for(".show", raw_uuid=survey.uuid))
     photo_uuid = normalize_uuid(request.form.get("photo_uuid")) or str(uuid_module.uuid4())
-    try:
-        photos.save_photo(current_user, survey, photo_uuid, request.form.get("kind", "other"), upload.read())
-    except photos.PhotoError as error:
-        raise DomainError(error.status, error.message) from error
+    photos.save_photo(current_user, survey, photo_uuid, request.form.get("kind", "other"), upload.read())
     flash(_("Photo saved."), "success")
     return redirect(url_for(".show", raw_uuid=survey.uuid))
 
