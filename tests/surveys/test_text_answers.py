@@ -1,9 +1,11 @@
 """Text answers are valid Unicode without control characters: any text a client sends is either
 stored exactly (after trimming) or refused with a 422 naming its field, through a PUT, a batch and
-the pages; never a 500, and a refused survey in a batch does not stop the ones after it."""
+the pages; never a 500, and a refused survey in a batch does not stop the ones after it. No text
+with a NUL character (which PostgreSQL refuses) reaches the database from a search or a form."""
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
@@ -122,13 +124,40 @@ def test_a_lone_surrogate_is_refused_with_a_message_for_its_field(app, api, worl
     assert response.get_json()["errors"] == {"head_name": [_refused_message(app)]}
 
 
-def test_a_nul_character_is_refused_on_the_survey_page(app, auth, client, world):
+def test_a_control_character_is_refused_on_the_survey_page(app, auth, client, world):
     auth.login("surveyor-a")
     page = f"/surveys/new?village={world.village_a.id}"
-    response = auth.post(page, {"survey_uuid": new_uuid(), "house_number": "7组3号", "head_name": "孙\x00九",
+    response = auth.post(page, {"survey_uuid": new_uuid(), "house_number": "7组3号", "head_name": "孙\x1b九",
                                 "survey_date": "2026-03-01"}, token_from=page)
     assert response.status_code == 422
     assert _refused_message(app) in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(Survey.id)) is None
+
+
+SEARCHES = ["/areas/counties/?q=%00", "/areas/counties/{county}?q=%00", "/areas/townships/{township}?q=%00",
+            "/areas/villages/{village}?q=%00", "/surveys/?village={village}&q=%00", "/admin/users/?q=%00",
+            "/admin/areas/?q=%00", "/areas/villages/{village}?q=%E7%8E%8B%00"]
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+def test_a_nul_character_in_a_search_is_refused(auth, client, world, search):
+    auth.login("admin")
+    path = search.format(county=world.county_a.id, township=world.township_a.id, village=world.village_a.id)
+    assert client.get(path).status_code == 400
+    assert client.get(path.replace("%00", "")).status_code == 200
+
+
+def test_a_nul_character_in_a_form_is_refused(auth, client, world):
+    auth.login("admin")
+    response = auth.post("/admin/areas/county/new", {"code": "360499", "name": "新\x00县"},
+                         token_from="/admin/areas/county/new")
+    assert response.status_code == 400
+    auth.post("/logout")
+    auth.login("surveyor-a")
+    page = f"/surveys/new?village={world.village_a.id}"
+    response = auth.post(page, {"survey_uuid": new_uuid(), "house_number": "7组3号", "head_name": "孙\x00九"},
+                         token_from=page)
+    assert response.status_code == 400
     assert db.session.scalar(db.select(Survey.id)) is None
 
 
