@@ -50,9 +50,13 @@ async function villagesFromNetworkFirst(request) {
   const cache = session && await caches.open(dataCacheName(session.user.id));
   try {
     const response = await fetch(request);
-    // Kept only if the phone's user is still the same once the answer is there (a logout meanwhile).
-    if (cache && response.ok && (await currentSession())?.user.id === session.user.id) {
-      await cache.put(request, response.clone());
+    // Kept only if the list is the phone's user's (the server's session may be another's) and the
+    // phone's user is still the same once the answer is there (a logout meanwhile).
+    if (cache && response.ok) {
+      const owner = await response.clone().json().then((data) => data.user_id, () => null);
+      if (owner === session.user.id && (await currentSession())?.user.id === session.user.id) {
+        await cache.put(request, response.clone());
+      }
     }
     return response;
   } catch (error) {

@@ -1,5 +1,6 @@
 """One phone, several people: nobody sees, sends or inherits another user's work or data."""
 
+import re
 import uuid
 
 import pytest
@@ -17,7 +18,7 @@ from tests.browser.helpers import (
     start_survey,
     wait_until,
 )
-from tests.factories import complete_answers, make_user
+from tests.factories import PASSWORD, complete_answers, make_user
 from village_survey.extensions import db
 from village_survey.surveys.models import Survey
 
@@ -277,3 +278,21 @@ def test_the_outbox_renews_an_expired_token_on_the_errors_code_whatever_its_text
     assert result["sent"] == 1 and not result["offline"]
     assert len(batches) == 2
     assert [s.answers["head_name"] for s in _surveys()] == ["令牌户"]
+
+
+def test_the_worker_keeps_no_list_that_the_server_made_for_another_user(live_server, phone, world):
+    # The phone still names surveyor-a while the server's session is already surveyor-b's (B logged
+    # in in another tab): B's list, asked from A's page, is answered but never kept as A's.
+    page, context = phone, phone.context
+    login(page, live_server)
+    _open_app_through_the_worker(page, live_server)
+    context.clear_cookies()  # A's cookies went away; B logs in by a request of the same browser
+    html = context.request.get(f"{live_server}/login").text()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+    context.request.post(f"{live_server}/login", form={"username": "surveyor-b", "password": PASSWORD,
+                                                       "csrf_token": token})
+    assert remembered_session(page)["session"]["user"]["username"] == "surveyor-a"
+    answer = page.evaluate("fetch('/api/v1/villages').then(r => r.json()).then(d => JSON.stringify(d))")
+    assert "丙村" in answer
+    assert not [body for body in cached_bodies(page) if "丙村" in body]
+    assert _holds_a_names(cached_bodies(page))  # A's own copy is still there for A

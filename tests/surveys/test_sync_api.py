@@ -32,7 +32,9 @@ def test_api_without_login_answers_401_json(client, world):
 
 def test_villages_lists_only_the_users_township_with_households(api, world):
     api.login("surveyor-a")
-    villages = api.client.get("/api/v1/villages").get_json()["villages"]
+    answer = api.client.get("/api/v1/villages").get_json()
+    assert answer["user_id"] == world.surveyor_a.id  # the phone keeps the list for this user only
+    villages = answer["villages"]
     assert [v["name"] for v in villages] == ["甲村"]
     assert villages[0]["households"] == [{"id": world.household_a.id, "house_number": "1组1号", "head_name": "王甲"}]
 

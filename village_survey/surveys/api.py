@@ -76,7 +76,8 @@ def villages():
     stmt = (villages_query(current_user).options(selectinload(Village.households))
             .add_columns(Township.name).order_by(Village.code))
     rows = db.session.execute(stmt).all()
-    return jsonify(villages=[{
+    # Whose list this is: the phone keeps it for that user only.
+    return jsonify(user_id=current_user.id, villages=[{
         "id": v.id, "code": v.code, "name": v.name, "township": township_name,
         "registered_households": v.registered_households,
         "households": [{"id": h.id, "house_number": h.house_number, "head_name": h.head_name}
