@@ -135,7 +135,7 @@ def _register_hooks(app):
     from village_survey.access import TEMPLATE_PERMISSIONS
     from village_survey.core import boundary, errors
     from village_survey.core.paging import page_url
-    from village_survey.security import set_security_headers
+    from village_survey import logs, security
 
     errors.register(app)
     boundary.init_app(app)
@@ -153,4 +153,5 @@ def _register_hooks(app):
             return login_manager.unauthorized()
         return None
 
-    app.after_request(set_security_headers)
+    security.init_app(app)
+    logs.init_app(app)
