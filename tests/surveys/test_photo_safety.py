@@ -207,3 +207,15 @@ def test_a_photo_saved_in_a_savepoint_follows_the_savepoint(app, world, folder, 
         assert all(name.endswith(".pending") for name in _files(folder))
         db.session.commit()
     assert _files(folder) == sorted([kept.path, os.path.relpath(photos.thumbnail_path(kept.path), folder)])
+
+
+def test_a_thumbnail_is_turned_as_the_camera_said(api, folder, survey_uuid):
+    # A phone held upright stores a landscape picture and EXIF orientation 6 (turn 90° clockwise).
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (120, 160, 90)).save(out, "JPEG", exif=exif)
+    photo_uuid = new_uuid()
+    assert _put_photo(api, survey_uuid, out.getvalue(), photo_uuid).status_code == 201
+    thumb = Image.open(io.BytesIO(api.client.get(f"/surveys/{survey_uuid}/photos/{photo_uuid}/thumb").data))
+    assert thumb.size == (240, 320)

@@ -92,6 +92,12 @@ def _decoded(data):
     return image_format, width, height, thumbnail
 
 
+EXIF_ORIENTATION = 0x0112
+ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+
+
 def _thumbnail(image):
     """A JPEG thumbnail of a decoded image, made without a second full-size copy of it: the image
     is first box-reduced to about twice the thumbnail's size, colour band by colour band when
@@ -111,6 +117,11 @@ def _thumbnail(image):
     if small.mode != "RGB":
         small = small.convert("RGB")
     small.thumbnail(THUMB_SIZE)
+    # A phone camera stores the picture as the sensor saw it and says how to turn it (EXIF);
+    # browsers turn the full photo themselves, the thumbnail (which keeps no EXIF) is turned here.
+    turn = ORIENTATIONS.get(image.getexif().get(EXIF_ORIENTATION))
+    if turn is not None:
+        small = small.transpose(turn)
     out = io.BytesIO()
     small.save(out, "JPEG", quality=80)
     return out.getvalue()
