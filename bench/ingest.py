@@ -549,7 +549,7 @@ def free_port():
 
 
 class Gunicorn:
-    def __init__(self, url, workers, log_path, app_spec="village_survey:create_app()", extra_env=None):
+    def __init__(self, url, workers, log_path, app_spec="village_survey:create_app()", extra_env=None, cwd=ROOT):
         self.port = free_port()
         from sqlalchemy.engine import make_url
 
@@ -558,7 +558,7 @@ class Gunicorn:
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", app_spec],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.log_path = log_path
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -45,7 +45,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
-from ingest import BIN, PASSWORD, Client, app_env, free_port, machine_info, seed  # noqa: E402
+from ingest import BIN, PASSWORD, Client, Gunicorn, app_env, machine_info, seed  # noqa: E402
 
 GOAL_MB = 300
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -137,45 +137,23 @@ def _hwm(pid):
     return 0
 
 
-class Server:
+class Server(Gunicorn):
+    """gunicorn as bench/ingest.py starts it, with its own photo folder, once every worker is up."""
+
     def __init__(self, root, url, workers, photos, log_path):
-        self.port = free_port()
-        env = app_env(url) | {"PHOTO_FOLDER": str(photos), "LOGIN_RATE_LIMIT": "10000 per minute"}
-        self.log = open(log_path, "ab")
-        self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-                                      "village_survey:create_app()"],
-                                     cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        super().__init__(url, workers, log_path, extra_env={"PHOTO_FOLDER": str(photos)}, cwd=root)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {log_path}")
-            if len(_children(self.proc.pid)) >= workers:
-                try:
-                    client = Client("127.0.0.1", self.port)
-                    if client.request("GET", "/healthz")[0] == 200:
-                        return
-                except OSError:
-                    pass
+        while len(_children(self.proc.pid)) < workers:
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s; see {log_path}")
             time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not start within 60 s; see {log_path}")
 
     def pids(self):
         return [self.proc.pid] + _children(self.proc.pid)
 
     def memory(self):
         return sum(_rss(pid) for pid in self.pids())
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
 
 
 class Sampler(threading.Thread):
