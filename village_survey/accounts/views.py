@@ -169,9 +169,11 @@ def edit_user(user_id):
     form.username.render_kw = {"readonly": True}
     if form.validate_on_submit():
         try:
-            assign_role_scope(user, form.role.data, form.area.data)
+            # Checked before anything changes: the page shown again must not show the admin as
+            # what they tried to become.
             if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
                 raise AccountError(_("You cannot remove your own administrator rights."))
+            assign_role_scope(user, form.role.data, form.area.data)
             if form.password.data:
                 check_password_strength(form.password.data, user.username)
                 user.set_password(form.password.data)  # ends every session of the user
