@@ -128,9 +128,7 @@ def may_review(user, survey=None):
 
 def submitted_it(user, survey):
     """Whether `user` made the submission under review (four-eyes rule: they may not approve it)."""
-    from village_survey.surveys.services import submitter_id
-
-    return submitter_id(survey) == user.id
+    return survey.submitted_by_id is not None and survey.submitted_by_id == user.id
 
 
 def may_approve(user, survey):

@@ -686,7 +686,7 @@ def _partial_draft(rng, answers):
 def _survey_row(uuid, household, plan, answers, steps):
     last = steps[-1]
     reviewed = last.status in ("approved", "returned")
-    sent = [step.at for step in steps if step.status == "submitted"]
+    sent = [step for step in steps if step.status == "submitted"]
     phone_status = "draft" if last.status == "draft" else "submitted"
     return {
         "uuid": uuid, "household_id": household.id, "year": plan.year, "form_version": sf.FORM_VERSION,
@@ -694,8 +694,9 @@ def _survey_row(uuid, household, plan, answers, steps):
         "content_hash": content_hash(sf.FORM_VERSION, plan.year, phone_status, answers),
         "revision": len(steps), "reviewer_comment": last.comment if last.status == "returned" else None,
         "created_by_id": steps[0].user_id, "created_at": steps[0].at, "updated_at": last.at,
-        "submitted_at": sent[-1] if sent else None, "reviewed_at": last.at if reviewed else None,
-        "reviewed_by_id": last.user_id if reviewed else None,
+        "started_at": steps[0].at, "flags": [],
+        "submitted_at": sent[-1].at if sent else None, "submitted_by_id": sent[-1].user_id if sent else None,
+        "reviewed_at": last.at if reviewed else None, "reviewed_by_id": last.user_id if reviewed else None,
     }
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from village_survey.accounts.models import User
@@ -18,6 +18,8 @@ class Survey(db.Model):
     __table_args__ = (
         UniqueConstraint("household_id", "year"),
         CheckConstraint("status IN ('draft','submitted','approved','returned')", name="status"),
+        # The review queue: what waits, newest first.
+        Index("ix_surveys_status_submitted_at", "status", "submitted_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # Given by the phone when the survey is created: the key of the idempotent sync API.
@@ -33,14 +35,22 @@ class Survey(db.Model):
     reviewer_comment: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the phone (or the website) started the survey, as it says: how long it took.
+    started_at: Mapped[datetime | None]
+    # Every change, the review's too: what the phone pulls (GET /api/v1/surveys?updated_since=).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     submitted_at: Mapped[datetime | None]
+    # Who made the latest submission (the four-eyes rule, the queue's surveyor filter).
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # What a reviewer should look at, computed when the survey is saved: [{"code": …, …}, …].
+    flags: Mapped[list] = mapped_column(JSON, default=lambda: [])
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     household: Mapped[Household] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     revisions: Mapped[list["SurveyRevision"]] = relationship(
         back_populates="survey", order_by="SurveyRevision.number", cascade="all, delete-orphan")
     photos: Mapped[list["Photo"]] = relationship(back_populates="survey", order_by="Photo.created_at",

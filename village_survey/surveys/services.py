@@ -195,7 +195,7 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
         survey.answers, survey.status, survey.form_version = answers, status, form_version
         survey.content_hash, survey.updated_at = digest, utcnow()
         if status == "submitted":
-            survey.submitted_at = utcnow()
+            survey.submitted_at, survey.submitted_by_id = utcnow(), user.id
         _sync_household(survey.household, answers, user)
         _add_revision(survey, user, old)
         db.session.flush()
@@ -212,7 +212,8 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
                               {"household_id": [other.uuid]})
     survey = Survey(uuid=uuid, household=household, year=year, form_version=form_version, status=status,
                     answers=answers, content_hash=digest, created_by_id=user.id, revision=0,
-                    submitted_at=utcnow() if status == "submitted" else None, photos=[])
+                    submitted_at=utcnow() if status == "submitted" else None,
+                    submitted_by_id=user.id if status == "submitted" else None, photos=[])
     _sync_household(household, answers, user)
     db.session.add(survey)
     _add_revision(survey, user, {})
@@ -256,13 +257,6 @@ def _status_word(status):
     from village_survey.surveys.labels import STATUS_LABELS
 
     return str(STATUS_LABELS[status])
-
-
-def submitter_id(survey):
-    """The user who made the survey's latest submission (its last revision saved as submitted)."""
-    return db.session.scalar(select(SurveyRevision.user_id)
-                             .where(SurveyRevision.survey_id == survey.id, SurveyRevision.status == "submitted")
-                             .order_by(SurveyRevision.number.desc()).limit(1))
 
 
 def review_survey(user, survey, action, comment):
