@@ -148,7 +148,7 @@ def _register_hooks(app):
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
-            if request.blueprint == "api":
+            if request.path.startswith("/api/"):
                 raise LoginRequired()  # answered as JSON (code login_required); the phone shows a login prompt
             return login_manager.unauthorized()
         return None
