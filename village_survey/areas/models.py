@@ -2,10 +2,14 @@
 
 from datetime import datetime, timezone
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from village_survey.areas.natural import natural_key
 from village_survey.extensions import db
+
+
+SORT_KEY_TYPE = String(120).with_variant(String(120, collation="C"), "postgresql")
 
 
 def utcnow():
@@ -49,14 +53,28 @@ class Household(db.Model):
     """A farmhouse (农房): one household's home, surveyed once a year.
 
     ``head_name`` and ``phone`` are personal data: shown within scope, masked in exports.
+    ``sort_key`` is ``natural_key(house_number)``: order by it (then by house_number) and house
+    numbers sort naturally (1组2号 before 1组10号). It follows the house number however a household
+    is written: the ORM sets it when house_number is set, and a Core insert (``insert(Household)``
+    with row dicts, one or many) computes it from the row's house_number.
     """
 
     __tablename__ = "households"
-    __table_args__ = (UniqueConstraint("village_id", "house_number"),)
+    __table_args__ = (UniqueConstraint("village_id", "house_number"),
+                      Index("ix_households_village_sort", "village_id", "sort_key"))
     id: Mapped[int] = mapped_column(primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
     house_number: Mapped[str] = mapped_column(String(40))
+    # PostgreSQL compares text by the database's collation, which may ignore the padding zeros'
+    # meaning (or punctuation); "C" compares code points as SQLite's default BINARY does.
+    sort_key: Mapped[str] = mapped_column(
+        SORT_KEY_TYPE, default=lambda context: natural_key(context.get_current_parameters()["house_number"]))
     head_name: Mapped[str] = mapped_column(String(40))
     phone: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     village: Mapped[Village] = relationship(back_populates="households")
+
+    @validates("house_number")
+    def _keep_sort_key(self, _key, house_number):
+        self.sort_key = natural_key(house_number)
+        return house_number
