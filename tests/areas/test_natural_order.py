@@ -2,9 +2,10 @@
 
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import insert, select, text
+from sqlalchemy.orm import selectinload
 
 from tests import factories
-from village_survey.areas.models import Household
+from village_survey.areas.models import Household, Village
 from village_survey.areas.natural import MAX_LENGTH, natural_key
 from village_survey.extensions import db
 
@@ -109,3 +110,17 @@ def test_the_migration_backfills_sort_key_of_existing_households(app):
     assert dict(rows) == {n: natural_key(n) for n in NATURAL}
     assert _numbers_in_database_order(village_id) == NATURAL
 
+
+
+def test_a_villages_households_come_in_natural_order(app):
+    village = _village()
+    for number in reversed(NATURAL):
+        factories.make_household(village, number)
+    db.session.commit()
+    village_id = village.id
+    db.session.remove()
+
+    assert [h.house_number for h in db.session.get(Village, village_id).households] == NATURAL
+    loaded = db.session.scalars(select(Village).where(Village.id == village_id)
+                                .options(selectinload(Village.households))).one()
+    assert [h.house_number for h in loaded.households] == NATURAL

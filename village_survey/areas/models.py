@@ -46,7 +46,9 @@ class Village(db.Model):
     registered_households: Mapped[int] = mapped_column(default=0)
     township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
     township: Mapped[Township] = relationship(back_populates="villages")
-    households: Mapped[list["Household"]] = relationship(back_populates="village")
+    # In the natural order of their house numbers (selectinload keeps it too).
+    households: Mapped[list["Household"]] = relationship(
+        back_populates="village", order_by=lambda: (Household.sort_key, Household.house_number))
 
 
 class Household(db.Model):

@@ -78,7 +78,7 @@ def village(village_id):
     q = request.args.get("q", "")
     stmt = search(households_query(current_user).where(Household.village_id == village.id), q,
                   Household.house_number, Household.head_name)
-    stmt = stmt.order_by(Household.house_number)
+    stmt = stmt.order_by(Household.sort_key, Household.house_number)
     return render_template("areas/village.html", village=village,
                            page=paginate(stmt, request.args.get("page")), q=q)
 
