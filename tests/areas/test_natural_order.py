@@ -119,7 +119,6 @@ def test_a_villages_households_come_in_natural_order(app):
     db.session.commit()
     village_id = village.id
     db.session.remove()
-
     assert [h.house_number for h in db.session.get(Village, village_id).households] == NATURAL
     loaded = db.session.scalars(select(Village).where(Village.id == village_id)
                                 .options(selectinload(Village.households))).one()
