@@ -1,12 +1,15 @@
-"""The dashboard, the language switch and the health check."""
+"""The dashboard (with a surveyor's to-do), the language switch and the health check."""
+
+import datetime as dt
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from village_survey.access import counties_query, households_query, townships_query, villages_query
+from village_survey.access import counties_query, households_query, may_survey, townships_query, villages_query
 from village_survey.extensions import csrf, db
 from village_survey.security import safe_next
+from village_survey.surveys.todo import todo_of
 
 bp = Blueprint("core", __name__)
 
@@ -24,7 +27,9 @@ def dashboard():
         "villages": _count(villages_query(user)),
         "households": _count(households_query(user)),
     }
-    return render_template("core/dashboard.html", counts=counts)
+    # What waits for the user: returned surveys, drafts, and the households not surveyed this year.
+    todo = todo_of(user, dt.date.today().year) if may_survey(user) else None
+    return render_template("core/dashboard.html", counts=counts, todo=todo)
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,23 +1,29 @@
 """The sync API (JSON, /api/v1): session cookie plus the CSRF token in a header, page permissions."""
 
+import base64
+import binascii
+import datetime as dt
 import json
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from village_survey import access
 from village_survey import survey_fields as sf
 from village_survey.access import villages_query
-from village_survey.areas.models import Township, Village
+from village_survey.areas.models import Household, Township, Village, utcnow
 from village_survey.core.errors import CODES, DomainError
 from village_survey.extensions import db
-from village_survey.surveys import photos
+from village_survey.surveys import photos, todo
 from village_survey.surveys.forms import check_formdata, json_to_formdata
+from village_survey.surveys.models import Survey
 from village_survey.surveys.openapi import openapi_document
 from village_survey.surveys.services import (
+    EDITABLE,
     MAX_BATCH,
     find_survey,
     normalize_uuid,
@@ -76,17 +82,185 @@ def villages():
     stmt = (villages_query(current_user).options(selectinload(Village.households))
             .add_columns(Township.name).order_by(Village.code))
     rows = db.session.execute(stmt).all()
+    # This year's survey of each household, so that the phone warns at once (even offline) when
+    # a household chosen for a new survey already has one.
+    year = dt.date.today().year
+    this_year = {household_id: {"uuid": uuid, "status": status, "editable": status in EDITABLE}
+                 for household_id, uuid, status in db.session.execute(
+                     select(Survey.household_id, Survey.uuid, Survey.status).join(Survey.household)
+                     .where(Survey.year == year, Household.village_id.in_([v.id for v, _name in rows])))}
     # Whose list this is: the phone keeps it for that user only.
-    return jsonify(user_id=current_user.id, villages=[{
+    return jsonify(user_id=current_user.id, year=year, villages=[{
         "id": v.id, "code": v.code, "name": v.name, "township": township_name,
         "registered_households": v.registered_households,
-        "households": [{"id": h.id, "house_number": h.house_number, "head_name": h.head_name}
-                       for h in sorted(v.households, key=lambda h: h.house_number)],
+        # In the natural order of house numbers (the relationship's order).
+        "households": [{"id": h.id, "house_number": h.house_number, "head_name": h.head_name,
+                        "survey": this_year.get(h.id)} for h in v.households],
     } for v, township_name in rows])
 
 
-KNOWN_BODY_KEYS = {"form_version", "year", "village_id", "household_id", "status", "answers"}
+@bp.get("/todo")
+def surveyor_todo():
+    """The user's to-do (surveys.todo): returned surveys, drafts, and the households of the area
+    not surveyed this year, each with its latest earlier survey's answers to start from."""
+    found = todo.todo_of(current_user, dt.date.today().year)
+    return jsonify(todo.as_json(found, with_previous_answers=True) | {"user_id": current_user.id})
+
+
+# --- the phone's pull: what changed on the server since its last look -----------------------------
+
+PULL_PAGE = 100
+MAX_PULL_PAGE = 500
+# `server_time` is this much before the answer was made: a change flushed before the query but
+# committed after it would be missed by an exact cut. Such surveys come twice; the phone keeps
+# the latest by revision.
+PULL_OVERLAP = dt.timedelta(seconds=60)
+
+
+def parse_instant(text):
+    """An ISO 8601 time with its zone (`Z` or an offset) as naive UTC; None if it is not one.
+
+    A time without a zone is refused: a phone's local time read as UTC would be hours off.
+    """
+    if not isinstance(text, str) or not 10 <= len(text.strip()) <= 40:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+        if value.tzinfo is None:
+            return None
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _instant_text(value):
+    return value.isoformat(timespec="microseconds") + "Z"
+
+
+def _cursor(survey, server_time):
+    raw = json.dumps([survey.updated_at.isoformat(timespec="microseconds"), survey.id,
+                      server_time.isoformat(timespec="microseconds")])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _read_cursor(text):
+    """(updated_at, id, server_time) of the last survey of the page before; None if not a cursor."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        updated_at, survey_id, server_time = json.loads(raw)
+        if not access.is_row_id(survey_id):
+            return None
+        return dt.datetime.fromisoformat(updated_at), survey_id, dt.datetime.fromisoformat(server_time)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _pull_limit(raw):
+    if raw is None:
+        return PULL_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PULL_PAGE:
+        return None
+    return int(raw)
+
+
+@bp.get("/surveys")
+def changed_surveys():
+    """The surveys that are the user's work (surveys.todo.surveys_of), changed since
+    `updated_since`, oldest change first, a page at a time.
+
+    The order (updated_at, id) is stable: a survey changed while the phone pages moves behind the
+    cursor and comes in a later page or the next pull, never lost. Every page of one pull answers
+    the same `server_time`, the `updated_since` of the next pull.
+    """
+    limit = _pull_limit(request.args.get("limit"))
+    if limit is None:
+        return _error(400, _("The limit must be a whole number from 1 to %(max)d.", max=MAX_PULL_PAGE))
+    stmt = todo.surveys_of(current_user)
+    if request.args.get("cursor") is not None:
+        position = _read_cursor(request.args["cursor"])
+        if position is None:
+            return _error(400, _("This cursor is not one the server gave: start again without it."))
+        updated_at, survey_id, server_time = position
+        stmt = stmt.where(or_(Survey.updated_at > updated_at,
+                              and_(Survey.updated_at == updated_at, Survey.id > survey_id)))
+    else:
+        server_time = utcnow() - PULL_OVERLAP
+    if request.args.get("updated_since") is not None:
+        since = parse_instant(request.args["updated_since"])
+        if since is None:
+            return _error(400, _("updated_since must be an ISO 8601 time with its time zone, "
+                                 "e.g. 2026-05-01T08:00:00Z or 2026-05-01T16:00:00+08:00."))
+        stmt = stmt.where(Survey.updated_at >= since)
+    surveys = db.session.scalars(stmt.options(contains_eager(Survey.household), selectinload(Survey.photos))
+                                 .order_by(Survey.updated_at, Survey.id).limit(limit + 1)).all()
+    more = len(surveys) > limit
+    surveys = surveys[:limit]
+    return jsonify(surveys=[survey_state(s) for s in surveys],
+                   next_cursor=_cursor(surveys[-1], server_time) if more else None,
+                   server_time=_instant_text(server_time))
+
+
+KNOWN_BODY_KEYS = {"form_version", "year", "village_id", "household_id", "status", "answers", "started_at",
+                   "base_revision"}
+# A phone clock may be wrong: a start time beyond this is not kept (the survey is, without it).
+STARTED_AT_FUTURE = dt.timedelta(days=1)
 MAX_BATCH_BODY = 2 * 1024 * 1024
+
+
+def _started_at(body, errors):
+    """When the phone started the survey (kept when it is created), or None."""
+    raw = body.get("started_at")
+    if raw is None:
+        return None
+    value = parse_instant(raw)
+    if value is None:
+        errors["started_at"] = [_("Give the start as an ISO 8601 time with its time zone.")]
+        return None
+    if value.year < 2000 or value > utcnow() + STARTED_AT_FUTURE:
+        return None  # the phone's clock is wrong: the survey is kept, its start time is not
+    return value
+
+
+def _base_revision(body, errors):
+    raw = body.get("base_revision")
+    if raw is not None and raw != 0 and not access.is_row_id(raw):
+        errors["base_revision"] = [_("Must be a whole number.")]
+        return None
+    return raw
+
+
+def _returned_since(uuid, base_revision):
+    """The survey, if a reviewer returned it after the revision the phone's change was made on.
+
+    The phone sends `base_revision`, the server revision its answers start from (0: none); a
+    change made before a return is not applied over the return until the surveyor has read the
+    reviewer's comment (the phone then sends it again with the return's revision).
+    """
+    if base_revision is None:
+        return None
+    survey = find_survey(uuid, current_user)
+    if survey is not None and survey.status == "returned" and survey.revision > base_revision:
+        return survey
+    return None
+
+
+def _readable_duplicate(body):
+    """A refusal for a household that already has a survey this year names that survey in a
+    structured field (`existing_survey`, for the app to offer it) and never as raw text."""
+    other = normalize_uuid((body.get("errors", {}).get("household_id") or [None])[0])
+    if other is None:
+        return body
+    body["errors"]["household_id"] = [body["error"]]
+    try:
+        existing = find_survey(other, current_user)
+    except DomainError:
+        existing = None
+    if existing is not None:
+        body["existing_survey"] = {"uuid": existing.uuid, "status": existing.status, "year": existing.year,
+                                   "editable": access.may_edit_survey(current_user, existing),
+                                   "house_number": existing.household.house_number,
+                                   "head_name": existing.household.head_name}
+    return body
 
 
 def _save(raw_uuid, body):
@@ -103,6 +277,8 @@ def _save(raw_uuid, body):
     errors = {key: [_("Unknown field.")] for key in body if key not in KNOWN_BODY_KEYS}
     formdata, answer_errors = json_to_formdata(body.get("answers", {}))
     errors.update(answer_errors)
+    started_at = _started_at(body, errors)
+    base_revision = _base_revision(body, errors)
     if errors:
         # Report every problem at once: the well-typed answers are checked as usual too.
         year = body.get("year") if isinstance(body.get("year"), int) else None
@@ -110,10 +286,15 @@ def _save(raw_uuid, body):
         return _refusal(422, _("Some answers need attention."), errors=checked.errors | errors,
                         warnings=checked.warnings)
     try:
+        returned = _returned_since(uuid, base_revision)
+        if returned is not None:
+            return _refusal(409, _("The reviewer returned this survey after this change was made: read "
+                                   "the comment and confirm before sending it again."),
+                            state=survey_state(returned))
         result = save_survey_once_more_on_race(
             current_user, uuid, form_version=body.get("form_version"), year=body.get("year"),
             status=body.get("status"), formdata=formdata, village_id=body.get("village_id"),
-            household_id=body.get("household_id"))
+            household_id=body.get("household_id"), started_at=started_at)
     except DomainError as error:
         db.session.rollback()
         body = error.body()
@@ -121,6 +302,8 @@ def _save(raw_uuid, body):
             existing = find_survey(uuid, current_user)
             if existing is not None:
                 body["state"] = survey_state(existing)
+            else:
+                body = _readable_duplicate(body)
         return body, error.status
     # The answer is built before the commit, which would expire the objects and make it reload them.
     state = survey_state(result.survey) | {"warnings": result.warnings}

@@ -73,6 +73,14 @@ def openapi_document(today=None):
             "household_id": {"type": "integer", "description": "a known household"},
             "status": {"type": "string", "enum": ["draft", "submitted"]},
             "answers": {"$ref": "#/components/schemas/Answers"},
+            "started_at": {"type": "string", "format": "date-time",
+                           "description": "when the phone started the survey (ISO 8601 with its zone); kept "
+                                          "when the survey is created, ignored if the phone's clock is "
+                                          "more than a day ahead"},
+            "base_revision": {"type": "integer", "minimum": 0,
+                              "description": "the server revision the answers start from (0: none). If a "
+                                             "reviewer returned the survey after it, the change is refused "
+                                             "(409 with `state`) until the surveyor has read the comment"},
         },
     }
     batch_item = put_body | {
@@ -109,6 +117,32 @@ def openapi_document(today=None):
             "/villages": {"get": {"summary": "Villages and known households in the user's area",
                                   "security": [{"session": []}],
                                   "responses": {"200": {"description": "the villages"}}}},
+            "/surveys": {"get": {
+                "summary": "The states of the user's surveys changed since a time, oldest change first",
+                "description": "The surveys the user started or submitted in their area and, for users who "
+                               "survey, every returned survey of their area; each as GET /surveys/{uuid} "
+                               "answers it. Paged in the stable order (updated_at, id): follow `next_cursor` "
+                               "until it is null, then send the `server_time` (the same on every page of a "
+                               "pull) as the next `updated_since`. It lies a minute before the answer, so a "
+                               "survey may come twice; keep the one with the higher revision.",
+                "security": [{"session": []}],
+                "parameters": [
+                    {"name": "updated_since", "in": "query", "schema": {"type": "string", "format": "date-time"},
+                     "description": "ISO 8601 with its time zone (Z or an offset); without it, every survey"},
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                     "description": "the `next_cursor` of the page before"},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+                "responses": {
+                    "200": {"description": "one page", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["surveys", "next_cursor", "server_time"],
+                        "properties": {
+                            "surveys": {"type": "array", "items": {"$ref": "#/components/schemas/SurveyState"}},
+                            "next_cursor": {"type": ["string", "null"]},
+                            "server_time": {"type": "string", "format": "date-time"}}}}}},
+                    "400": json_error | {"description": "updated_since without a time zone or not a time, a "
+                                                        "cursor the server did not give, a limit outside 1–500"},
+                    "401": json_error | {"description": "not logged in"}}}},
             "/surveys/{uuid}": {
                 "parameters": [uuid_param],
                 "get": {"summary": "The server's state of a survey", "security": [{"session": []}],
