@@ -149,6 +149,18 @@ def may_manage_areas(user):
     return _role(user) == "admin"
 
 
+def may_withdraw(user, survey):
+    """Take back one's own submission (it becomes a draft) while no reviewer has decided on it."""
+    return may_survey(user) and survey.status == "submitted" and submitted_it(user, survey)
+
+
+def may_reopen(user, survey=None):
+    """Reopen an approved survey with a reason (it is returned to the surveyor)."""
+    if _role(user) not in REVIEWING_ROLES:
+        return False
+    return survey is None or survey.status == "approved"
+
+
 def permission_required(permission):
     """Allow the view only to users with `permission` (a `may_…` function of the user alone);
     others get 403 (they know the feature exists)."""
@@ -175,6 +187,8 @@ TEMPLATE_PERMISSIONS = {
     "may_review": may_review,
     "may_approve": may_approve,
     "submitted_it": submitted_it,
+    "may_withdraw": may_withdraw,
+    "may_reopen": may_reopen,
     "may_finalize": may_finalize,
     "may_manage_users": may_manage_users,
     "may_manage_areas": may_manage_areas,

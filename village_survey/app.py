@@ -123,11 +123,13 @@ def _register_blueprints(app):
     from village_survey.core.views import bp as core_bp
     from village_survey.evaluations.views import bp as evaluations_bp
     from village_survey.offline.views import bp as offline_bp
+    from village_survey.review.api import bp as review_api_bp
+    from village_survey.review.views import bp as review_bp
     from village_survey.surveys.api import bp as api_bp
     from village_survey.surveys.views import bp as surveys_bp
 
     for blueprint in (core_bp, accounts_bp, accounts_admin_bp, areas_bp, areas_admin_bp, surveys_bp, api_bp,
-                      offline_bp, evaluations_bp):
+                      offline_bp, evaluations_bp, review_bp, review_api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -194,6 +194,38 @@ def openapi_document(today=None):
                     },
                 },
             },
+            "/surveys/{uuid}/withdraw": {
+                "parameters": [uuid_param],
+                "post": {
+                    "summary": "Withdraw one's own submission while no reviewer has decided: it becomes a draft",
+                    "security": csrf,
+                    "responses": {
+                        "200": state_response("withdrawn: the survey is a draft again"),
+                        "403": json_error | {"description": "submitted by someone else, or the role may not survey"},
+                        "404": json_error | {"description": "unknown or outside the area"},
+                        "409": json_error | {"description": "not waiting for review (a reviewer decided)"},
+                    },
+                },
+            },
+            "/surveys/{uuid}/reopen": {
+                "parameters": [uuid_param],
+                "post": {
+                    "summary": "Reopen an approved survey (reviewers, admins): it is returned to the surveyor "
+                               "with the reason as the reviewer's comment, and logged",
+                    "security": csrf,
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["reason"],
+                        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 2000}}}}}},
+                    "responses": {
+                        "200": state_response("reopened: the survey is returned"),
+                        "400": json_error | {"description": "not a JSON object, or a missing or stale CSRF token"},
+                        "403": json_error | {"description": "the role may not review"},
+                        "404": json_error | {"description": "unknown or outside the area"},
+                        "409": json_error | {"description": "the survey is not approved"},
+                        "422": json_error | {"description": "no reason given"},
+                    },
+                },
+            },
             "/surveys/{uuid}/photos/{photo_uuid}": {
                 "parameters": [uuid_param, {"name": "photo_uuid", "in": "path", "required": True,
                                             "schema": {"type": "string", "format": "uuid"}},

@@ -23,12 +23,14 @@ from village_survey.access import get_in_scope_or_404, household_in_scope, is_ro
 from village_survey.areas.models import Household, Village, utcnow
 from village_survey.core.errors import DomainError, Forbidden, NotFound
 from village_survey.extensions import db
+from village_survey.review.flagging import refresh_flags
 from village_survey.surveys.forms import check_formdata
 from village_survey.surveys.models import Survey, SurveyRevision
 
 EDITABLE = access.EDITABLE_STATUSES
 SURVEY_WRITERS = access.SURVEYING_ROLES
 MAX_BATCH = 20  # surveys in one request of the batch API
+MAX_COMMENT = 2000  # characters of a reviewer's comment or of a reason to reopen
 
 
 class SurveyError(DomainError):
@@ -105,11 +107,34 @@ def _changes(old, new):
     return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
 
 
+def _merged_changes(earlier, later):
+    """{key: [old, new]} of two changes one after the other; a key changed back drops out."""
+    merged = dict(earlier)
+    for key, (old, new) in later.items():
+        first = merged[key][0] if key in merged else old
+        if first == new:
+            merged.pop(key, None)
+        else:
+            merged[key] = [first, new]
+    return merged
+
+
 def _add_revision(survey, user, old_answers, comment=None):
+    """Record a change as a revision; a draft saved again by the same user (the form's steps, the
+    phone's autosaves) extends their latest draft revision instead of adding one per save."""
+    changes = _changes(old_answers, survey.answers)
+    if survey.status == "draft" and survey.id is not None:
+        latest = db.session.scalars(select(SurveyRevision).where(SurveyRevision.survey_id == survey.id,
+                                                                 SurveyRevision.number == survey.revision)).first()
+        if latest is not None and latest.status == "draft" and latest.user_id == user.id and latest.comment is None:
+            latest.changes = _merged_changes(latest.changes or {}, changes)
+            latest.at = utcnow()
+            return latest
     survey.revision = (survey.revision or 0) + 1 if survey.id else 1
-    db.session.add(SurveyRevision(survey=survey, number=survey.revision, user_id=user.id, at=utcnow(),
-                                  status=survey.status, changes=_changes(old_answers, survey.answers),
-                                  comment=comment))
+    revision = SurveyRevision(survey=survey, number=survey.revision, user_id=user.id, at=utcnow(),
+                              status=survey.status, changes=changes, comment=comment)
+    db.session.add(revision)
+    return revision
 
 
 def _sync_household(household, answers, user):
@@ -168,8 +193,12 @@ def _resolve_household(user, village_id, household_id, answers):
 
 
 def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=None, household_id=None,
-                today=None):
-    """Create or update the survey `uuid`; raise SurveyError (4xx) and write nothing when refused."""
+                today=None, started_at=None):
+    """Create or update the survey `uuid`; raise SurveyError (4xx) and write nothing when refused.
+
+    `started_at` (naive UTC) is when the surveyor started it, if known; the survey's review
+    flags are computed again with every change.
+    """
     if not access.may_survey(user):
         raise Forbidden()
     today = today or dt.date.today()
@@ -196,8 +225,11 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
         survey.content_hash, survey.updated_at = digest, utcnow()
         if status == "submitted":
             survey.submitted_at, survey.submitted_by_id = utcnow(), user.id
+        if started_at is not None and survey.started_at is None:
+            survey.started_at = started_at
         _sync_household(survey.household, answers, user)
         _add_revision(survey, user, old)
+        refresh_flags(survey, checked.warnings)
         db.session.flush()
         return SaveResult(survey, changed=True, warnings=checked.warnings)
 
@@ -213,10 +245,12 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
     survey = Survey(uuid=uuid, household=household, year=year, form_version=form_version, status=status,
                     answers=answers, content_hash=digest, created_by_id=user.id, revision=0,
                     submitted_at=utcnow() if status == "submitted" else None,
-                    submitted_by_id=user.id if status == "submitted" else None, photos=[])
+                    submitted_by_id=user.id if status == "submitted" else None, photos=[],
+                    started_at=started_at)
     _sync_household(household, answers, user)
     db.session.add(survey)
     _add_revision(survey, user, {})
+    refresh_flags(survey, checked.warnings)
     db.session.flush()
     return SaveResult(survey, created=True, changed=True, warnings=checked.warnings)
 
@@ -285,6 +319,50 @@ def review_survey(user, survey, action, comment):
     survey.reviewed_by_id = user.id
     _add_revision(survey, user, survey.answers, comment=comment or None)
     audit.record(f"survey_{survey.status}", user, target=f"survey:{survey.uuid}")
+    db.session.flush()
+
+
+def withdraw_survey(user, survey):
+    """Take back one's own submission while no reviewer has decided: it becomes a draft again.
+
+    Its fingerprint becomes the draft's, so that submitting the same answers again submits it.
+    """
+    if not access.may_survey(user):
+        raise Forbidden()
+    if survey.status != "submitted":
+        raise SurveyError(409, _("Only a submitted survey that no reviewer has decided on can be withdrawn."))
+    if not access.submitted_it(user, survey):
+        raise Forbidden(_("Only the surveyor who submitted this survey can withdraw it."))
+    survey.status = "draft"
+    survey.submitted_at = survey.submitted_by_id = None
+    survey.updated_at = utcnow()
+    survey.content_hash = content_hash(survey.form_version, survey.year, "draft", survey.answers)
+    _add_revision(survey, user, survey.answers)
+    refresh_flags(survey)
+    audit.record("survey_withdrawn", user, target=f"survey:{survey.uuid}")
+    db.session.flush()
+
+
+def reopen_survey(user, survey, reason):
+    """Reopen an approved survey (reviewers of its county, admins): it is returned to the
+    surveyor with the reason as the reviewer's comment, in its history and the audit log."""
+    if not access.may_review(user):
+        raise Forbidden()
+    if survey.status != "approved":
+        raise SurveyError(409, _("Only an approved survey can be reopened."))
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        message = _("Say why the survey is reopened.")
+        raise SurveyError(422, message, {"reason": [message]})
+    if len(reason) > MAX_COMMENT:
+        message = _("At most %(n)d characters.", n=MAX_COMMENT)
+        raise SurveyError(422, message, {"reason": [message]})
+    survey.status = "returned"
+    survey.reviewer_comment = reason
+    survey.reviewed_at = survey.updated_at = utcnow()
+    survey.reviewed_by_id = user.id
+    _add_revision(survey, user, survey.answers, comment=reason)
+    audit.record("survey_reopened", user, target=f"survey:{survey.uuid}")
     db.session.flush()
 
 

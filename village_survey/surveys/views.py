@@ -12,10 +12,12 @@ from sqlalchemy import select
 
 from village_survey import survey_fields as sf
 from village_survey.access import get_in_scope_or_404, may_edit_survey, may_survey, permission_required
-from village_survey.areas.models import Household, Village
+from village_survey.areas.models import Household, Village, utcnow
 from village_survey.core.errors import NotFound
 from village_survey.core.paging import paginate, search
 from village_survey.extensions import db
+from village_survey.review.labels import flag_text
+from village_survey.review.services import QueueFilter
 from village_survey.surveys import photos
 from village_survey.surveys.forms import SurveyAnswersForm, answers_to_formdata, check_formdata
 from village_survey.surveys.labels import (
@@ -31,10 +33,12 @@ from village_survey.surveys.services import (
     SurveyError,
     household_surveys,
     normalize_uuid,
+    reopen_survey,
     review_survey,
     save_survey_once_more_on_race,
     starting_answers,
     survey_or_not_found,
+    withdraw_survey,
 )
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
@@ -111,10 +115,11 @@ def _merged_formdata(base_answers, step):
     return formdata
 
 
-def _save_step(survey_uuid, step, base_answers, year, village_id=None, household_id=None):
+def _save_step(survey_uuid, step, base_answers, year, village_id=None, household_id=None, started_at=None):
     return save_survey_once_more_on_race(
         current_user, survey_uuid, form_version=sf.FORM_VERSION, year=year, status="draft",
-        formdata=_merged_formdata(base_answers, step), village_id=village_id, household_id=household_id)
+        formdata=_merged_formdata(base_answers, step), village_id=village_id, household_id=household_id,
+        started_at=started_at)
 
 
 def _next_step(step):
@@ -152,8 +157,9 @@ def new():
     if request.method == "POST":
         survey_uuid = normalize_uuid(request.form.get("survey_uuid")) or str(uuid_module.uuid4())
         try:
+            # The website's survey starts with its first step (the phone says when it started).
             result = _save_step(survey_uuid, "household", start, year, village_id=village.id,
-                                household_id=household.id if household else None)
+                                household_id=household.id if household else None, started_at=utcnow())
         except SurveyError as error:
             if error.status not in (409, 422):
                 raise
@@ -225,11 +231,24 @@ def _summary(survey):
                            step_of=step_of, fields=sf.FIELDS), status
 
 
+def _queue_param(values):
+    """The review queue's filters carried through a survey page (None when not from the queue)."""
+    queue = values.get("queue")
+    return QueueFilter.from_query_string(queue).query_string() if queue is not None else None
+
+
 @bp.route("/<raw_uuid>")
 def show(raw_uuid):
     survey = survey_or_not_found(raw_uuid, current_user)
+    _this_year, earlier = household_surveys(survey.household, survey.year)
+    last_year = earlier.answers if earlier is not None else {}
+    changed = {key for key, value in last_year.items() if key in sf.FIELDS and survey.answers.get(key) != value}
     return render_template("surveys/show.html", survey=survey, steps=STEPS, keys_in_step=sf.keys_in_step,
-                           photo_kinds=PHOTO_KINDS, photo_kind_labels=PHOTO_KIND_LABELS)
+                           photo_kinds=PHOTO_KINDS, photo_kind_labels=PHOTO_KIND_LABELS,
+                           earlier=earlier, last_year=last_year, changed=changed,
+                           flags=[(flag, flag_text(flag, display_value)) for flag in survey.flags or []],
+                           flagged_keys={flag.get("key") for flag in survey.flags or []},
+                           queue=_queue_param(request.args))
 
 
 @bp.route("/<raw_uuid>/history")
@@ -244,6 +263,25 @@ def review(raw_uuid):
     review_survey(current_user, survey, request.form.get("action"), request.form.get("comment"))
     flash(_("The survey was approved.") if survey.status == "approved" else _("The survey was returned."),
           "success")
+    queue = _queue_param(request.form)
+    if queue is not None:  # from the review desk: on to the next survey of the same queue
+        return redirect(url_for("review.next_survey", queue=queue, after=survey.uuid))
+    return redirect(url_for(".show", raw_uuid=survey.uuid))
+
+
+@bp.route("/<raw_uuid>/withdraw", methods=["POST"])
+def withdraw(raw_uuid):
+    survey = survey_or_not_found(raw_uuid, current_user)
+    withdraw_survey(current_user, survey)
+    flash(_("The survey was withdrawn: it is a draft again."), "success")
+    return redirect(url_for(".show", raw_uuid=survey.uuid))
+
+
+@bp.route("/<raw_uuid>/reopen", methods=["POST"])
+def reopen(raw_uuid):
+    survey = survey_or_not_found(raw_uuid, current_user)
+    reopen_survey(current_user, survey, request.form.get("reason"))
+    flash(_("The survey was reopened and returned to the surveyor."), "success")
     return redirect(url_for(".show", raw_uuid=survey.uuid))
 
 

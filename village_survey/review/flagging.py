@@ -1,0 +1,74 @@
+"""A survey's review flags from the database: gathers the plain facts `flags.survey_flags` needs
+(the village's other farmhouses, last year's answers, the photos, the county's bounds) and stores
+the flags on the survey. Called when a survey is saved and when a photo is added."""
+
+import os
+
+from flask import current_app
+from sqlalchemy import exists, select, true
+
+from village_survey.areas.models import County, Household, Township, Village
+from village_survey.extensions import db
+from village_survey.review import flags as flag_rules
+from village_survey.surveys.models import Photo, Survey
+
+# A median needs no more: the village's positions are sampled, not all read, on every save.
+VILLAGE_POINTS = 200
+_bounds_cache = {}
+
+
+def rules():
+    """The thresholds: the defaults with the app's REVIEW_FLAG_RULES ({name: value}) put in."""
+    return flag_rules.FlagRules.from_settings(current_app.config.get("REVIEW_FLAG_RULES"))
+
+
+def bounds():
+    """The areas' bounds from REVIEW_BOUNDS_FILE (default: review/bounds.toml), read again when it changes."""
+    path = current_app.config.get("REVIEW_BOUNDS_FILE") or str(flag_rules.BOUNDS_FILE)
+    stamp = (path, os.stat(path).st_mtime_ns)
+    if stamp not in _bounds_cache:
+        _bounds_cache.clear()
+        _bounds_cache[stamp] = flag_rules.load_bounds(path)
+    return _bounds_cache[stamp]
+
+
+def _village_id(household):
+    return household.village_id if household.village_id is not None else household.village.id
+
+
+def _facts(survey, warning_keys):
+    household = survey.household
+    village_id = _village_id(household)
+    county_code = db.session.scalar(select(County.code).join(Township, Township.county_id == County.id)
+                                    .join(Village, Village.township_id == Township.id)
+                                    .where(Village.id == village_id))
+    lat, lon = Survey.answers["latitude"].as_float(), Survey.answers["longitude"].as_float()
+    others = Survey.household_id != household.id if household.id is not None else true()
+    points = db.session.execute(
+        select(lat, lon).join(Household, Survey.household_id == Household.id)
+        .where(Household.village_id == village_id, others, Survey.year == survey.year,
+               lat.is_not(None), lon.is_not(None)).limit(VILLAGE_POINTS)).all()
+    last_year = None
+    if household.id is not None:
+        last_year = db.session.scalar(select(Survey.answers).where(Survey.household_id == household.id,
+                                                                   Survey.year < survey.year)
+                                      .order_by(Survey.year.desc()).limit(1))
+    has_house_photo = survey.id is not None and db.session.scalar(
+        select(exists().where(Photo.survey_id == survey.id, Photo.kind == "house")))
+    return flag_rules.SurveyFacts(
+        answers=survey.answers, warning_keys=warning_keys, village_points=[tuple(p) for p in points],
+        area=flag_rules.area_of(bounds(), county_code), has_house_photo=bool(has_house_photo),
+        last_year=last_year, started_at=survey.started_at,
+        submitted_at=survey.submitted_at if survey.status != "draft" else None)
+
+
+def refresh_flags(survey, warnings=None):
+    """Compute and store the survey's flags; `warnings` ({key: messages}) are the form's, or, when
+    not given (a photo was added), the unusual answers flagged before."""
+    if warnings is None:
+        warning_keys = [flag["key"] for flag in survey.flags or () if flag.get("code") == "unusual_value"]
+    else:
+        warning_keys = list(warnings)
+    with db.session.no_autoflush:
+        survey.flags = flag_rules.survey_flags(_facts(survey, warning_keys), rules())
+    return survey.flags
