@@ -184,3 +184,22 @@ def test_the_website_form_walked_step_by_step_shows_as_one_draft_revision(app, w
 def test_body_helper_is_a_complete_survey(world):
     # The fixtures above rely on it: a complete survey of 2026 in village A.
     assert body(world.village_a)["answers"]["survey_date"].startswith("2026")
+
+
+def test_history_tells_who_did_what_between_submitted_versions(phones, households, reviewer):
+    household = households["a"][0]
+    uuid = phones.put("surveyor-a", household, status="draft", residents=4)
+    phones.put("surveyor-a", household, uuid=uuid, status="draft", residents=5)
+    phones.put("surveyor-a", household, uuid=uuid, residents=5)
+    page = f"/surveys/{uuid}"
+    reviewer.post(f"{page}/review", {"action": "approve"}, token_from=page)
+    reviewer.post(f"{page}/reopen", {"reason": "房屋照片不对"}, token_from=page)
+    phones.put("surveyor-a", household, uuid=uuid, status="draft", residents=6)
+    html = reviewer.client.get(f"{page}/history").get_data(as_text=True)
+    revisions = re.findall(r'data-revision="(\d+)" data-status="(\w+)">\s*<p><b>[^<]*</b> · <span data-event>'
+                           r'([^<]*)</span>[^<]*·\s+(\S+)</p>', html)
+    assert [(n, status, user) for n, status, _event, user in revisions] == [
+        ("5", "draft", "surveyor-a"), ("4", "returned", "reviewer-a"), ("3", "approved", "reviewer-a"),
+        ("2", "submitted", "surveyor-a"), ("1", "draft", "surveyor-a")]
+    assert "房屋照片不对" in html
+    assert re.search(r"<td>常住人口</td><td>5 人</td><td>6 人</td>", html)  # the change after the reopening

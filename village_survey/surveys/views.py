@@ -66,6 +66,12 @@ def display_value(key, value):
 
 
 @bp.app_template_global()
+def requirement_of(key):
+    """When `key` must be answered before submitting: its survey_fields.Requirement (rule, group)."""
+    return sf.FIELDS[key].required
+
+
+@bp.app_template_global()
 def condition_of(key):
     condition = CONDITIONS.get(key)
     if condition is None:
@@ -87,7 +93,7 @@ def index():
     status = request.args.get("status", "")
     q = request.args.get("q", "")
     stmt = (select(Survey).join(Survey.household).where(Household.village_id == village.id)
-            .order_by(Survey.year.desc(), Household.house_number))
+            .order_by(Survey.year.desc(), Household.sort_key, Household.house_number))
     if status in STATUSES:
         stmt = stmt.where(Survey.status == status)
     stmt = search(stmt, q, Household.house_number, Household.head_name)
@@ -254,7 +260,23 @@ def show(raw_uuid):
 @bp.route("/<raw_uuid>/history")
 def history(raw_uuid):
     survey = survey_or_not_found(raw_uuid, current_user)
-    return render_template("surveys/history.html", survey=survey)
+    events, previous = [], None
+    for revision in survey.revisions:
+        events.append((revision, _revision_event(previous, revision.status)))
+        previous = revision.status
+    return render_template("surveys/history.html", survey=survey, events=events)
+
+
+def _revision_event(before, after):
+    """What a revision did, told by the status it left and the one it made (the only way from
+    submitted back to draft is a withdrawal; from approved to returned, a reopening)."""
+    if after == "draft":
+        if before is None:
+            return _("Started")
+        return _("Withdrawn by the surveyor") if before == "submitted" else _("Changed as a draft")
+    if after == "returned":
+        return _("Reopened and returned") if before == "approved" else _("Returned to the surveyor")
+    return {"submitted": _("Submitted"), "approved": _("Approved")}.get(after, after)
 
 
 @bp.route("/<raw_uuid>/review", methods=["POST"])
