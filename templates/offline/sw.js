@@ -4,13 +4,14 @@
 // A shared phone: the village list is kept per user and answered only to that user, and a
 // logout made without signal reaches the server before any page is loaded again.
 import { syncOutbox } from "/static/js/app/outbox.js";
-import { finishPendingLogout, lockForLogout } from "/static/js/app/session.js";
+import { finishPendingLogout, lockForLogout, setRequestTimeout } from "/static/js/app/session.js";
 import { DATA_CACHE_PREFIX, currentSession, dataCacheName, logoutPending, openUserDb } from "/static/js/app/store.js";
 
 const VERSION = "{{ version }}";
 const CACHE = `vs-shell-${VERSION}`;
 const PRECACHE = {{ precache | tojson }};
 const PRECACHED = new Set(PRECACHE);
+setRequestTimeout({{ config.get("FIELD_APP_REQUEST_TIMEOUT_MS", 30000) | int }});
 
 async function precache() {
   const cache = await caches.open(CACHE);
@@ -102,16 +103,23 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+async function tellPages(message) {
+  for (const client of await self.clients.matchAll()) client.postMessage(message);
+}
+
+// A send in the background shows on the open pages as it goes: each batch, each photo, the end.
 async function syncFromWorker() {
   const session = await currentSession();
   if (!session) return;
   const db = await openUserDb(session.user.id);
+  let result = null;
   try {
-    await syncOutbox(db);
+    result = await syncOutbox(db, { onProgress: (progress) => tellPages({ type: "progress", ...progress }) });
   } finally {
     db.close();
+    await tellPages({ type: "done", result });
+    await tellPages("outbox-changed");
   }
-  for (const client of await self.clients.matchAll()) client.postMessage("outbox-changed");
 }
 
 self.addEventListener("sync", (event) => {

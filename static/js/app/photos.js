@@ -1,4 +1,5 @@
-// Photos from the phone's camera, made small on the phone (longest side ≤ 1600 px, JPEG).
+// Photos from the phone's camera, made small on the phone (longest side ≤ 1600 px, JPEG), and kept
+// in backup files as data: URLs.
 export const MAX_SIDE = 1600;
 
 export async function resizePhoto(file, maxSide = MAX_SIDE, quality = 0.85) {
@@ -13,4 +14,29 @@ export async function resizePhoto(file, maxSide = MAX_SIDE, quality = 0.85) {
   bitmap.close();
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
   return { blob, width, height };
+}
+
+// A photo kept in a backup file as a data: URL, and read back without fetch(): the page's
+// Content-Security-Policy does not allow fetching data: or blob: URLs.
+export function blobToDataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+}
+
+export function dataUrlToBlob(url) {
+  const match = /^data:([^;,]*)((?:;[^;,]*)*?)(;base64)?,(.*)$/s.exec(url || "");
+  if (!match) throw new Error("not a data: URL");
+  let bytes;
+  if (match[3]) {
+    const text = atob(match[4]);
+    bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i += 1) bytes[i] = text.charCodeAt(i);
+  } else {
+    bytes = new TextEncoder().encode(decodeURIComponent(match[4]));
+  }
+  return new Blob([bytes], { type: match[1] || "application/octet-stream" });
 }

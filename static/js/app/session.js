@@ -1,6 +1,8 @@
 // Who is using the phone: asked from the server when online, remembered for offline use; and
-// how the phone forgets a user at logout, with or without signal. Works in pages and in the
-// service worker (no DOM here).
+// how the phone forgets a user at logout, with or without signal. Every request to the server
+// goes through `timedFetch`: it gives up after a while (a frozen server must not leave the app
+// waiting for minutes) and tells whether the server answered. Works in pages and in the service
+// worker (no DOM here).
 import {
   DATA_CACHE_PREFIX,
   currentSession,
@@ -14,11 +16,49 @@ import {
 
 const SAME_ORIGIN = { credentials: "same-origin", cache: "no-store" };
 
+// How long a request may take before the app gives up on it (30 s; tests make it shorter).
+let requestTimeout = 30000;
+export function setRequestTimeout(ms) {
+  if (Number.isFinite(ms) && ms > 0) requestTimeout = ms;
+}
+// An upload gets more time by its size: a photo at 10 KB/s (a weak 2G line) is not cut off.
+export const uploadTimeout = (bytes) => requestTimeout + (bytes || 0) / 10;
+
+// Whether the server answered the latest request: null (not asked yet), true or false; the
+// page's header shows it rather than the browser's guess (navigator.onLine is true on a dead line).
+let reachable = null;
+const reachabilityListeners = new Set();
+export const serverReachable = () => reachable;
+export function onReachability(listener) {
+  reachabilityListeners.add(listener);
+}
+function setReachable(value) {
+  if (reachable === value) return;
+  reachable = value;
+  for (const listener of reachabilityListeners) listener(value);
+}
+
+// fetch with a time limit (`timeout`, in ms, for a large upload) that covers the answer's body
+// too: a request that hangs is aborted and throws like a lost connection. A gateway error (a proxy
+// in front of a dead server) counts as no answer.
+export async function timedFetch(url, options = {}, timeout = requestTimeout) {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), timeout);
+  try {
+    const response = await fetch(url, { ...options, signal: controller.signal });
+    setReachable(![502, 503, 504].includes(response.status));
+    return response;
+  } catch (error) {
+    setReachable(false);
+    throw error;
+  }
+}
+
 export async function loadSession() {
   // Nothing is asked of the server, nor shown, before a logout made offline is completed there.
   if (!(await finishPendingLogout())) return { session: null, locked: true };
   try {
-    const response = await fetch("/api/v1/session", SAME_ORIGIN);
+    const response = await timedFetch("/api/v1/session", SAME_ORIGIN);
     if (response.status === 401 || response.redirected) {
       return { session: await currentSession(), needLogin: true };
     }
@@ -84,12 +124,12 @@ export function finishPendingLogout() {
   return oneAtATime("vs-logout", async () => {
     if (!(await logoutPending())) return true;
     try {
-      let response = await fetch("/api/v1/session", SAME_ORIGIN);
+      let response = await timedFetch("/api/v1/session", SAME_ORIGIN);
       if (response.ok && !response.redirected) {
         const { csrf_token: token } = await response.json();
-        await fetch("/logout", { method: "POST", credentials: "same-origin",
-                                 body: new URLSearchParams({ csrf_token: token }) });
-        response = await fetch("/api/v1/session", SAME_ORIGIN); // did the server hear it?
+        await timedFetch("/logout", { method: "POST", credentials: "same-origin",
+                                      body: new URLSearchParams({ csrf_token: token }) });
+        response = await timedFetch("/api/v1/session", SAME_ORIGIN); // did the server hear it?
       }
       if (response.status !== 401 && !response.redirected) return false;
     } catch (error) {
@@ -105,10 +145,15 @@ export function registerWorker() {
   return navigator.serviceWorker.register("/sw.js", { scope: "/", type: "module" }).catch(() => null);
 }
 
-// Ask the browser not to clear our storage when space runs low (drafts and queue live there).
+// Ask the browser not to clear our storage when space runs low (drafts and queue live there);
+// false when it refuses (or cannot say: then the data may be cleared all the same).
 export async function askPersistence() {
-  if (!navigator.storage || !navigator.storage.persist) return true;
-  return (await navigator.storage.persisted()) || navigator.storage.persist();
+  if (!navigator.storage || !navigator.storage.persist) return false;
+  try {
+    return (await navigator.storage.persisted()) || (await navigator.storage.persist());
+  } catch (error) {
+    return false;
+  }
 }
 
 export function loginUrl() {
