@@ -161,6 +161,11 @@ def may_reopen(user, survey=None):
     return survey is None or survey.status == "approved"
 
 
+def may_reopen_evaluation(user, area=None):
+    """Reopen a finalized evaluation so that it can be finalized again (a new version)."""
+    return _role(user) == "admin"
+
+
 def permission_required(permission):
     """Allow the view only to users with `permission` (a `may_…` function of the user alone);
     others get 403 (they know the feature exists)."""
@@ -192,6 +197,7 @@ TEMPLATE_PERMISSIONS = {
     "may_finalize": may_finalize,
     "may_manage_users": may_manage_users,
     "may_manage_areas": may_manage_areas,
+    "may_reopen_evaluation": may_reopen_evaluation,
 }
 
 

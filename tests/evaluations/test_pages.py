@@ -61,7 +61,7 @@ def test_village_evaluation_shows_indicators_grade_and_farmhouses(auth, world, c
     html = client.get(f"/evaluations/village/{world.village_a.id}?year={YEAR}").get_data(as_text=True)
     assert "data-preview" in html and "data-insufficient" not in html
     assert len(re.findall(r"data-indicator=", html)) == 9
-    assert "Clean cooking rate" in html and "data-finalize-form" not in html  # surveyors do not finalize
+    assert "Clean cooking rate" in html and "data-finalize-link" not in html  # surveyors do not finalize
     assert set(re.findall(r'data-farmhouse="([^"]+)"', html)) == {s.uuid for s in surveys}
     assert "李四" in html  # head names within scope
 
@@ -167,7 +167,8 @@ def test_reviewer_finalizes_a_village_and_the_page_shows_it_frozen(auth, world, 
     db.session.commit()
     in_english(auth, "reviewer-a")
     path = f"/evaluations/village/{world.village_a.id}"
-    assert "data-finalize-form" in client.get(path).get_data(as_text=True)
+    assert f'href="{path}/finalize?year={YEAR}' in client.get(f"{path}?year={YEAR}").get_data(as_text=True)
+    assert "data-finalize-form" in client.get(f"{path}/finalize?year={YEAR}").get_data(as_text=True)
     response = _finalize(auth, path)
     assert response.status_code == 303
     stored = db.session.scalars(select(Evaluation)).one()
@@ -176,7 +177,8 @@ def test_reviewer_finalizes_a_village_and_the_page_shows_it_frozen(auth, world, 
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "evaluation_finalized")).one()
     assert event.target == f"village:{world.village_a.code}" and event.username == "reviewer-a"
     html = client.get(f"{path}?year={YEAR}").get_data(as_text=True)
-    assert "data-finalized" in html and "Finalized by reviewer-a" in html and "data-finalize-form" not in html
+    assert "data-finalized" in html and "Version 1, finalized by reviewer-a" in html
+    assert "data-finalize-link" not in html
 
 
 def test_finalizing_twice_says_it_is_already_finalized(auth, world, client):
@@ -218,7 +220,8 @@ def test_admin_finalizes_the_city_with_every_area_in_it(auth, world, client):
     make_village(make_township(make_county("360404", "柴桑区"), "100"), "200")
     db.session.commit()
     auth.login("admin")
-    assert 'action="/evaluations/city/finalize"' in client.get("/evaluations/city").get_data(as_text=True)
+    assert 'href="/evaluations/city/finalize?' in client.get("/evaluations/city").get_data(as_text=True)
+    assert 'action="/evaluations/city/finalize"' in client.get("/evaluations/city/finalize").get_data(as_text=True)
     assert _finalize(auth, "/evaluations/city").status_code == 303
     levels = sorted(e.level for e in db.session.scalars(select(Evaluation)))
     assert levels == ["city"] + ["county"] * 3 + ["township"] * 4 + ["village"] * 4

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests.evaluations.conftest import YEAR, add_survey, add_surveys
 from tests.factories import make_township, make_village
-from village_survey.evaluations import services
+from village_survey.evaluations import finalizing, services
 from village_survey.evaluations.models import Evaluation
 from village_survey.extensions import db
 from village_survey.scoring import load_criteria, score_farmhouse
@@ -155,7 +155,7 @@ def test_finalized_evaluation_is_unchanged_by_later_edits(app, world, criteria):
     db.session.commit()
     area = services.Area("village", world.village_a.id)
     before = services.preview(area, YEAR, criteria).results
-    services.finalize(world.reviewer_a, area, YEAR, criteria)
+    finalizing.finalize(world.reviewer_a, area, YEAR, criteria)
     db.session.commit()
 
     for survey in surveys:
@@ -176,7 +176,7 @@ def test_a_finalized_evaluation_reproduces_from_its_frozen_inputs(app, world, cr
     add_surveys(world.village_a, 11, seed=12)
     add_surveys(world.village_a2, 13, seed=13)
     db.session.commit()
-    services.finalize(world.admin, services.Area("county", world.county_a.id), YEAR, criteria)
+    finalizing.finalize(world.admin, services.Area("county", world.county_a.id), YEAR, criteria)
     db.session.commit()
     stored = db.session.scalars(select(Evaluation)).all()
     assert sorted(e.level for e in stored) == ["county", "township", "township", "village", "village"]
@@ -184,7 +184,7 @@ def test_a_finalized_evaluation_reproduces_from_its_frozen_inputs(app, world, cr
         survey.answers = {**survey.answers, "residents": 9}
     db.session.commit()
     for evaluation in stored:
-        again = services.reproduce(evaluation)
+        again = finalizing.reproduce(evaluation)
         for key in ("score", "grade", "indicators", "star_counts", "approved_surveys", "coverage"):
             assert again[key] == evaluation.results[key], (evaluation.level, key)
 
@@ -194,13 +194,13 @@ def test_finalizing_an_area_pools_already_finalized_villages_from_their_frozen_f
     add_surveys(world.village_a2, 10, seed=15)
     db.session.commit()
     village = services.Area("village", world.village_a.id)
-    frozen = services.finalize(world.reviewer_a, village, YEAR, criteria).created[0]
+    frozen = finalizing.finalize(world.reviewer_a, village, YEAR, criteria).created[0]
     db.session.commit()
     for survey in first:  # changed after the village was finalized: the county must not see it
         _approved_answers(survey, primary_stove="traditional_wood", stove_chimney=False)
     db.session.commit()
 
-    outcome = services.finalize(world.reviewer_a, services.Area("county", world.county_a.id), YEAR, criteria)
+    outcome = finalizing.finalize(world.reviewer_a, services.Area("county", world.county_a.id), YEAR, criteria)
     db.session.commit()
     assert frozen in outcome.kept and len(outcome.created) == 4  # village a2, two townships, county
     county = services.evaluation_for(services.Area("county", world.county_a.id), YEAR, criteria)
@@ -212,10 +212,10 @@ def test_finalizing_an_area_pools_already_finalized_villages_from_their_frozen_f
 
 def test_finalizing_twice_is_refused(app, world, criteria):
     area = services.Area("village", world.village_a.id)
-    services.finalize(world.reviewer_a, area, YEAR, criteria)
+    finalizing.finalize(world.reviewer_a, area, YEAR, criteria)
     db.session.commit()
     with pytest.raises(services.EvaluationError) as refused:
-        services.finalize(world.admin, area, YEAR, criteria)
+        finalizing.finalize(world.admin, area, YEAR, criteria)
     assert refused.value.status == 409
     assert db.session.scalars(select(Evaluation)).one().finalized_by_name == "reviewer-a"
 
@@ -224,7 +224,7 @@ def test_finalizing_twice_is_refused(app, world, criteria):
 def test_only_reviewers_and_admins_finalize(app, world, criteria, username):
     user = {"viewer-a": world.viewer_a, "surveyor-a": world.surveyor_a}[username]
     with pytest.raises(services.EvaluationError) as refused:
-        services.finalize(user, services.Area("village", world.village_a.id), YEAR, criteria)
+        finalizing.finalize(user, services.Area("village", world.village_a.id), YEAR, criteria)
     assert refused.value.status == 403
 
 

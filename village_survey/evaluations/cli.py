@@ -1,4 +1,4 @@
-"""Flask commands: score one household's answers from a file, evaluate (and finalize) an area."""
+"""Flask commands: score one household's answers from a file, evaluate (and finalize or reopen) an area."""
 
 import json
 import os
@@ -7,7 +7,7 @@ import unicodedata
 import click
 from flask_babel import gettext as _
 
-from village_survey.evaluations import services
+from village_survey.evaluations import finalizing, services
 from village_survey.evaluations.labels import grade_label
 from village_survey.extensions import db
 from village_survey.scoring import (
@@ -120,13 +120,24 @@ def _print_preview(area, year, criteria, workers):
         click.echo(_("Not scored: survey %(uuid)s: %(why)s", uuid=item["uuid"], why=item["why"]), err=True)
 
 
-def _finalize(area, year, criteria, workers):
+def _fail(error):
+    db.session.rollback()
+    raise click.ClickException(str(error.message)) from None
+
+
+def _finalize(area, year, criteria, workers, anyway):
+    ready = finalizing.readiness(area, year)
+    click.echo(_("%(waiting)s surveys wait for review; %(not_surveyed)s of %(registered)s registered "
+                 "households are not surveyed.", waiting=ready.waiting, not_surveyed=ready.not_surveyed,
+                 registered=ready.registered), err=True)
+    if ready.waiting and not anyway:
+        raise click.ClickException(_("%(n)s surveys of this area still wait for review: they would not "
+                                     "count. Review them first, or give --anyway.", n=ready.waiting))
     try:
-        outcome = services.finalize(None, area, year, criteria, progress=_progress, again=True,
-                                    workers=workers)
+        outcome = finalizing.finalize(None, area, year, criteria, anyway=anyway, progress=_progress,
+                                      again=True, workers=workers)
     except services.EvaluationError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from None
+        _fail(error)
     db.session.commit()
     kept_ids = {evaluation.id for evaluation in outcome.kept}
     for evaluation in sorted(outcome.created + outcome.kept,
@@ -135,9 +146,23 @@ def _finalize(area, year, criteria, workers):
         note = ("  " + _("kept: finalized earlier, on %(at)s by %(name)s",
                          at=evaluation.finalized_at.strftime("%Y-%m-%d %H:%M"),
                          name=evaluation.finalized_by_name)) if kept else ""
-        click.echo(_row(evaluation.level, evaluation.results, note))
+        version = "  " + _("version %(n)s", n=evaluation.version)
+        click.echo(_row(evaluation.level, evaluation.results, version + note))
     click.echo(_("Finalized: %(created)s evaluations stored, %(kept)s already finalized kept as they were.",
                  created=len(outcome.created), kept=len(outcome.kept)))
+
+
+def _reopen(area, year, criteria, reason):
+    try:
+        reopened = finalizing.reopen(None, area, year, criteria.name, reason)
+    except services.EvaluationError as error:
+        _fail(error)
+    db.session.commit()
+    for evaluation in reopened:
+        click.echo(_row(evaluation.level, evaluation.results,
+                        "  " + _("version %(n)s reopened", n=evaluation.version)))
+    click.echo(_("Reopened: %(n)s evaluations; their figures stay as they were. Finalize again to store "
+                 "new versions.", n=len(reopened)))
 
 
 @click.command("evaluate")
@@ -146,11 +171,20 @@ def _finalize(area, year, criteria, workers):
               help="city, county:<code>, township:<code> or village:<code>")
 @click.option("--criteria", default=DEFAULT_CRITERIA, show_default=True, help="A criteria set's name.")
 @click.option("--finalize", "do_finalize", is_flag=True,
-              help="Store finalized evaluations of the area and every village and area in it.")
+              help="Store finalized evaluations of the area and every village and area in it "
+                   "that has no current version.")
+@click.option("--anyway", is_flag=True,
+              help="With --finalize: finalize although surveys of the area still wait for review.")
+@click.option("--reopen", "do_reopen", is_flag=True,
+              help="Reopen the area's finalized evaluation (and, for a village, those that pooled it), "
+                   "so that --finalize stores a new version. Needs --reason.")
+@click.option("--reason", help="With --reopen: why (kept with the reopened version and in the audit log).")
 @click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default=True,
               help="Processes that score surveys side by side.")
-def evaluate_command(year, area, criteria, do_finalize, workers):
+def evaluate_command(year, area, criteria, do_finalize, anyway, do_reopen, reason, workers):
     """Evaluate an area's villages, townships and counties from approved surveys."""
+    if do_finalize and do_reopen:
+        raise click.UsageError(_("Give --finalize or --reopen, not both."))
     try:
         criteria_set = load_criteria(criteria)
         target = services.area_from_spec(area)
@@ -158,8 +192,10 @@ def evaluate_command(year, area, criteria, do_finalize, workers):
         raise click.ClickException(str(error)) from None
     except services.EvaluationError as error:
         raise click.ClickException(error.message) from None
-    if do_finalize:
-        _finalize(target, year, criteria_set, workers)
+    if do_reopen:
+        _reopen(target, year, criteria_set, reason)
+    elif do_finalize:
+        _finalize(target, year, criteria_set, workers, anyway)
     else:
         _print_preview(target, year, criteria_set, workers)
 

@@ -9,6 +9,9 @@ from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from village_survey.i18n import LEVEL_LABELS
+from village_survey.scoring import DEFAULT_CRITERIA, CriteriaError, load_criteria
+from village_survey.survey_fields import FIELDS
 from village_survey.surveys.labels import CODE_LABELS, FIELD_LABELS
 
 LEVEL_PLURALS = {
@@ -39,6 +42,20 @@ MEASURE_LABELS = {
     "zero_carbon": _l("Zero-carbon farmhouse"),
 }
 _MEASURE_SHARES = ("efficient_lamp_share", "led_share", "pv_self_sufficiency")
+# Units of the energy figures scoring gives (carriers' quantities, kWh and kg of standard coal).
+UNIT_LABELS = {
+    "kWh": _l("kWh"),
+    "kg": _l("kg"),
+    "m³": _l("m³"),
+    "kgce": _l("kgce"),
+}
+# How Chinese area names end, by level: such a name says its level already ("泉兴村", "甲镇").
+LEVEL_SUFFIXES = {
+    "village": ("村", "社区", "居委会"),
+    "township": ("镇", "乡", "街道", "街道办事处", "场"),
+    "county": ("县", "区", "市"),
+    "city": ("市",),
+}
 OUTCOME_LABELS = {
     "full": _l("full points"),
     "partial": _l("part of the points"),
@@ -83,9 +100,34 @@ def label(entry) -> str:
 
 
 def grade_label(results) -> str:
+    """The grade's word in the page's language: from the results, or for results stored without
+    the words (the area rows of evaluations finalized before they carried them), from the
+    criteria set's grades by code."""
     if results["insufficient_data"]:
         return _("insufficient data")
-    return results.get("grade_zh" if chinese() else "grade_en") or results["grade"]
+    word = results.get("grade_zh" if chinese() else "grade_en")
+    if word:
+        return word
+    try:
+        criteria = load_criteria(results.get("criteria") or DEFAULT_CRITERIA)
+    except CriteriaError:
+        return results["grade"]
+    for grade in criteria.village.grades:
+        if grade.code == results["grade"]:
+            return grade.zh if chinese() else grade.en
+    return results["grade"]
+
+
+def level_after_name(name, level) -> str:
+    """The level's word to show after an area's name, or "" where the name says it already
+    (in Chinese, "泉兴村" needs no "村" after it)."""
+    if chinese() and name and name.endswith(LEVEL_SUFFIXES.get(level, ())):
+        return ""
+    return str(LEVEL_LABELS[level])
+
+
+def unit_label(unit) -> str:
+    return str(UNIT_LABELS.get(unit, unit))
 
 
 def _param(code, name, value):
@@ -127,6 +169,8 @@ def why(entry) -> str:
             text = str(CODE_LABELS.get(key, {}).get(value, value))
         elif key in _MEASURE_SHARES and isinstance(value, (int, float)):
             text = format_percent(value, "#,##0.#%")
+        elif key in FIELDS and FIELDS[key].type == "year" and isinstance(value, (int, float)):
+            text = str(int(value))  # 2012, never "2,012"
         else:
             text = show_value(value)
         shown.append(f"{FIELD_LABELS.get(key) or MEASURE_LABELS.get(key, key)} = {text}")
@@ -171,6 +215,7 @@ TEMPLATE_HELPERS = {
     "LEVEL_PLURALS": LEVEL_PLURALS, "SORT_LABELS": SORT_LABELS,
     "STAR_LABELS": STAR_LABELS,
     "CARRIER_LABELS": CARRIER_LABELS, "label": label, "grade_label": grade_label,
+    "level_after_name": level_after_name, "unit_label": unit_label,
     "explanation": explanation, "outcome": outcome, "show_value": show_value, "why": why,
     "indicator_value": indicator_value, "indicator_target": indicator_target,
 }

@@ -1,8 +1,14 @@
-"""The finalized evaluation of an area for a year and a criteria set, frozen once stored."""
+"""Finalized evaluations of an area for a year and a criteria set: frozen versions, never changed.
+
+Each finalizing stores a new version; reopening marks the current version as reopened (who,
+when, why) and leaves its figures as they were, so that the next finalizing stores version + 1.
+"""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from village_survey.accounts.models import User
@@ -10,6 +16,12 @@ from village_survey.areas.models import utcnow
 from village_survey.extensions import db
 
 LEVELS = ("village", "township", "county", "city")
+# The only columns a stored version may still change, once: when it is reopened.
+REOPEN_COLUMNS = frozenset({"reopened_at", "reopened_by_id", "reopened_by_name", "reopen_reason"})
+
+
+class FrozenEvaluationError(RuntimeError):
+    """A programming error: a finalized evaluation's figures were about to change or be deleted."""
 
 
 class Evaluation(db.Model):
@@ -19,22 +31,34 @@ class Evaluation(db.Model):
     on the level), and NULL for the city. `results` is what the pages show; `inputs` holds the
     survey (uuid, revision) pairs and the compact scored figures, so that the result can be
     reproduced and checked later whatever happened to the surveys or the criteria file since.
+
+    An area, year and criteria set has versions 1, 2, …; the current one is the version that is
+    not reopened, and the database allows at most one (two reviewers finalizing at once: the
+    second insert fails, and is told that the evaluation is already finalized).
     """
 
     __tablename__ = "evaluations"
     __table_args__ = (
-        UniqueConstraint("level", "area_id", "year", "criteria"),
+        UniqueConstraint("level", "area_id", "year", "criteria", "version"),
         CheckConstraint("level IN ('village','township','county','city')", name="level"),
         CheckConstraint("(level = 'city') = (area_id IS NULL)", name="area"),
-        # NULL area ids never collide in a unique constraint: the city needs its own index
-        Index("uq_evaluations_city", "year", "criteria", unique=True,
+        CheckConstraint("reopened_at IS NULL OR (reopened_by_name IS NOT NULL AND reopen_reason IS NOT NULL)",
+                        name="reopened"),
+        # NULL area ids never collide in a unique constraint: the city needs its own indexes
+        Index("uq_evaluations_city", "year", "criteria", "version", unique=True,
               sqlite_where=text("level = 'city'"), postgresql_where=text("level = 'city'")),
+        Index("uq_evaluations_current", "level", "area_id", "year", "criteria", unique=True,
+              sqlite_where=text("reopened_at IS NULL"), postgresql_where=text("reopened_at IS NULL")),
+        Index("uq_evaluations_city_current", "year", "criteria", unique=True,
+              sqlite_where=text("level = 'city' AND reopened_at IS NULL"),
+              postgresql_where=text("level = 'city' AND reopened_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     level: Mapped[str] = mapped_column(String(10))
     area_id: Mapped[int | None]
     year: Mapped[int]
     criteria: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(default=1)
     criteria_version: Mapped[int]
     results: Mapped[dict] = mapped_column(JSON)
     inputs: Mapped[dict] = mapped_column(JSON)
@@ -42,5 +66,28 @@ class Evaluation(db.Model):
     # kept apart from the user row, which may be renamed or deleted later
     finalized_by_name: Mapped[str] = mapped_column(String(40))
     finalized_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reopened_at: Mapped[datetime | None]
+    reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reopened_by_name: Mapped[str | None] = mapped_column(String(40))
+    reopen_reason: Mapped[str | None] = mapped_column(Text)
 
-    finalized_by: Mapped[User | None] = relationship()
+    finalized_by: Mapped[User | None] = relationship(foreign_keys=[finalized_by_id])
+    reopened_by: Mapped[User | None] = relationship(foreign_keys=[reopened_by_id])
+
+    @property
+    def current(self) -> bool:
+        return self.reopened_at is None
+
+
+@event.listens_for(Evaluation, "before_update")
+def _only_reopening_changes_a_stored_version(_mapper, _connection, evaluation):
+    state = inspect(evaluation)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    reopened_before = state.attrs.reopened_at.history.deleted
+    if changed - REOPEN_COLUMNS or any(value is not None for value in reopened_before):
+        raise FrozenEvaluationError(f"evaluation {evaluation.id} is frozen: {sorted(changed)} may not change")
+
+
+@event.listens_for(Evaluation, "before_delete")
+def _a_stored_version_is_never_deleted(_mapper, _connection, evaluation):
+    raise FrozenEvaluationError(f"evaluation {evaluation.id} is frozen: it may not be deleted")

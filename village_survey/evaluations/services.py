@@ -1,21 +1,17 @@
-"""Evaluations of areas from approved surveys: previews computed now, finalized ones stored.
+"""Evaluations of areas from approved surveys: previews computed now, finalized ones read back.
 
 Scoring is the pure `village_survey.scoring` package; this module feeds it from the database and
-keeps what it returns. Loading reads only the columns scoring needs, streamed (`yield_per`),
+shows what it returns. Loading reads only the columns scoring needs, streamed (`yield_per`),
 and keeps one small FarmhouseRecord per farmhouse, so that a city of 100,000 surveys fits in a
 few tens of megabytes (bench/evaluate_db.py measures it).
 
-A finalized evaluation freezes both its results and its inputs: each village's survey
-(uuid, revision) pairs with their scored figures; a township, county or the city lists the
-finalized village evaluations it pooled. Finalizing an area finalizes its villages and
-intermediate areas that are not finalized yet, and pools already finalized villages from their
-frozen figures, so that a county's finalized result always agrees with its villages'.
+Pages show an area's current finalized version (the latest one not reopened) if there is one,
+else a preview; `finalizing` stores and reopens versions.
 """
 
 from __future__ import annotations
 
 import gc
-import getpass
 import math
 import multiprocessing
 from collections import defaultdict
@@ -28,11 +24,9 @@ from typing import Any, Callable, Iterable
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import create_engine, select
-from sqlalchemy.exc import IntegrityError
 
-from village_survey import access, audit
-from village_survey.areas.models import County, Household, Township, Village, utcnow
-from village_survey.core.errors import DomainError
+from village_survey.areas.models import County, Household, Township, Village
+from village_survey.core.errors import DomainError, NotFound
 from village_survey.core.paging import Page
 from village_survey.evaluations.models import Evaluation
 from village_survey.extensions import db
@@ -98,8 +92,25 @@ class ScoredArea:
 
 
 @dataclass(frozen=True)
+class VersionSummary:
+    """One finalized version of an area's evaluation: when and by whom, and if reopened, why."""
+
+    version: int
+    finalized_at: datetime
+    finalized_by: str
+    reopened_at: datetime | None = None
+    reopened_by: str | None = None
+    reopen_reason: str | None = None
+
+    @property
+    def current(self) -> bool:
+        return self.reopened_at is None
+
+
+@dataclass(frozen=True)
 class EvaluationView:
-    """What an evaluation page shows: the results, and whether and by whom they were frozen."""
+    """What an evaluation page shows: the results, whether and by whom they were frozen (which
+    version, and if it was reopened, why), and every finalized version of the area."""
 
     level: str
     area_id: int | None
@@ -109,10 +120,30 @@ class EvaluationView:
     results: dict
     finalized_at: datetime | None = None
     finalized_by: str | None = None
+    version: int | None = None
+    reopened_at: datetime | None = None
+    reopened_by: str | None = None
+    reopen_reason: str | None = None
+    versions: tuple[VersionSummary, ...] = ()
 
     @property
     def finalized(self) -> bool:
         return self.finalized_at is not None
+
+    @property
+    def current(self) -> bool:
+        """The current finalized version (not a preview, not a reopened version)."""
+        return self.finalized and self.reopened_at is None
+
+    @property
+    def has_current(self) -> bool:
+        """Whether the area has a current finalized version (shown or not)."""
+        return any(v.current for v in self.versions)
+
+    @property
+    def earlier_versions(self) -> tuple[VersionSummary, ...]:
+        """The reopened versions, newest first."""
+        return tuple(v for v in reversed(self.versions) if not v.current)
 
 
 # ---------------------------------------------------------------- criteria and years
@@ -140,7 +171,7 @@ def _hierarchy(area: Area) -> tuple[dict, dict, dict]:
                    County.code, County.name)
             .join(Township, Village.township_id == Township.id)
             .join(County, Township.county_id == County.id))
-    stmt = stmt.where(*_area_filter(area))
+    stmt = stmt.where(*area_filter(area))
     villages, townships, counties = {}, {}, {}
     for vid, vcode, vname, registered, tid, tcode, tname, cid, ccode, cname in db.session.execute(stmt):
         villages[vid] = {"code": vcode, "name": vname, "registered": registered,
@@ -150,7 +181,7 @@ def _hierarchy(area: Area) -> tuple[dict, dict, dict]:
     return villages, townships, counties
 
 
-def _area_filter(area: Area) -> list:
+def area_filter(area: Area) -> list:
     if area.level == "village":
         return [Village.id == area.id]
     if area.level == "township":
@@ -326,6 +357,7 @@ def _results(evaluation, name: str | None, code: str | None, totals: dict[str, f
 def _child_row(level: str, ident: int, info: dict, results: dict) -> dict[str, Any]:
     return {"level": level, "id": ident, "name": info["name"], "code": info["code"],
             "score": results["score"], "grade": results["grade"],
+            "grade_zh": results.get("grade_zh"), "grade_en": results.get("grade_en"),
             "insufficient_data": results["insufficient_data"],
             "approved_surveys": results["approved_surveys"],
             "registered_households": results["registered_households"],
@@ -402,7 +434,7 @@ def _farmhouse_rows(farmhouses: list[ScoredFarmhouse]) -> list[dict[str, Any]]:
     return rows
 
 
-def _village_results(village_id: int, info: dict, farmhouses: list[ScoredFarmhouse],
+def village_results(village_id: int, info: dict, farmhouses: list[ScoredFarmhouse],
                      unscorable: list[dict], criteria: CriteriaSet) -> dict[str, Any]:
     records = [f.record for f in farmhouses]
     evaluation = evaluate_village(records, info["registered"], criteria, key=village_id)
@@ -416,39 +448,62 @@ def _village_results(village_id: int, info: dict, farmhouses: list[ScoredFarmhou
 # ---------------------------------------------------------------- previews and finalized ones
 
 
-def _finalized(level: str, ids: Iterable[int | None], year: int, criteria: str) -> dict:
-    """The finalized evaluations of these areas, by area id."""
-    stmt = select(Evaluation).where(Evaluation.level == level, Evaluation.year == year,
-                                    Evaluation.criteria == criteria)
-    if level != "city":
-        stmt = stmt.where(Evaluation.area_id.in_(list(ids)))
+def _of_area(stmt, level: str, ids: Iterable[int | None], year: int, criteria: str):
+    stmt = stmt.where(Evaluation.level == level, Evaluation.year == year, Evaluation.criteria == criteria)
+    return stmt if level == "city" else stmt.where(Evaluation.area_id.in_(list(ids)))
+
+
+def current_evaluations(level: str, ids: Iterable[int | None], year: int, criteria: str) -> dict:
+    """The current finalized versions (not reopened) of these areas, by area id."""
+    stmt = _of_area(select(Evaluation), level, ids, year, criteria).where(Evaluation.reopened_at.is_(None))
     return {e.area_id: e for e in db.session.scalars(stmt)}
 
 
-def _view(evaluation: Evaluation) -> EvaluationView:
+def version_summaries(area: Area, year: int, criteria: str) -> tuple[VersionSummary, ...]:
+    """Every finalized version of an area's evaluation, oldest first (without their figures)."""
+    stmt = _of_area(select(Evaluation.version, Evaluation.finalized_at, Evaluation.finalized_by_name,
+                           Evaluation.reopened_at, Evaluation.reopened_by_name, Evaluation.reopen_reason),
+                    area.level, [area.id], year, criteria).order_by(Evaluation.version)
+    return tuple(VersionSummary(*row) for row in db.session.execute(stmt))
+
+
+def _view(evaluation: Evaluation, versions: tuple[VersionSummary, ...]) -> EvaluationView:
     return EvaluationView(evaluation.level, evaluation.area_id, evaluation.year,
                           evaluation.criteria, evaluation.criteria_version, evaluation.results,
-                          evaluation.finalized_at, evaluation.finalized_by_name)
+                          evaluation.finalized_at, evaluation.finalized_by_name, evaluation.version,
+                          evaluation.reopened_at, evaluation.reopened_by_name, evaluation.reopen_reason,
+                          versions)
 
 
-def preview(area: Area, year: int, criteria: CriteriaSet) -> EvaluationView:
+def preview(area: Area, year: int, criteria: CriteriaSet,
+            versions: tuple[VersionSummary, ...] = ()) -> EvaluationView:
     """The evaluation of an area computed now from its approved surveys."""
     if area.level == "village":
         scored = score_area(year, criteria, area, detail=True)
         info = scored.villages[area.id]
-        results = _village_results(area.id, info, scored.farmhouses.get(area.id, []),
-                                   scored.unscorable, criteria)
+        results = village_results(area.id, info, scored.farmhouses.get(area.id, []),
+                                  scored.unscorable, criteria)
     else:
         scored = score_area(year, criteria, area)
         results = evaluate_scored(scored).of(area.level, area.id)
         results["unscorable"] = scored.unscorable
-    return EvaluationView(area.level, area.id, year, criteria.name, criteria.version, results)
+    return EvaluationView(area.level, area.id, year, criteria.name, criteria.version, results,
+                          versions=versions)
 
 
-def evaluation_for(area: Area, year: int, criteria: CriteriaSet) -> EvaluationView:
-    """The finalized evaluation of an area if there is one, else a preview computed now."""
-    stored = _finalized(area.level, [area.id], year, criteria.name).get(area.id)
-    return _view(stored) if stored is not None else preview(area, year, criteria)
+def evaluation_for(area: Area, year: int, criteria: CriteriaSet, version: int | None = None) -> EvaluationView:
+    """The current finalized version of an area's evaluation if there is one, else a preview
+    computed now; or the given version (a reopened one too), 404 if there is none such."""
+    versions = version_summaries(area, year, criteria.name)
+    stmt = _of_area(select(Evaluation), area.level, [area.id], year, criteria.name)
+    if version is not None:
+        stored = db.session.scalars(stmt.where(Evaluation.version == version)).first()
+        if stored is None:
+            raise NotFound()
+        return _view(stored, versions)
+    if any(v.current for v in versions):
+        return _view(db.session.scalars(stmt.where(Evaluation.reopened_at.is_(None))).one(), versions)
+    return preview(area, year, criteria, versions)
 
 
 def _sort_key(sort: str, descending: bool):
@@ -476,13 +531,14 @@ def area_list(user, year: int, level: str, criteria: CriteriaSet, sort: str = "s
     results = evaluate_scored(scored)
     infos = {"village": scored.villages, "township": scored.townships,
              "county": scored.counties}[level]
-    frozen = _finalized(level, infos, year, criteria.name)
+    frozen = current_evaluations(level, infos, year, criteria.name)
     rows = []
     for ident, info in infos.items():
         stored = frozen.get(ident)
         shown = stored.results if stored is not None else results.of(level, ident)
         row = _child_row(level, ident, info, shown)
-        row.update(finalized=stored is not None, reasons=shown["reasons"])
+        row.update(finalized=stored is not None, version=getattr(stored, "version", None),
+                   reasons=shown["reasons"])
         if level == "village":
             row["township"] = scored.townships[info["township_id"]]["name"]
         elif level == "township":
@@ -553,175 +609,6 @@ def user_scope(user) -> Area:
 def list_levels(user) -> tuple[str, ...]:
     """The levels a user's list may show: township staff see villages and their township."""
     return LIST_LEVELS[:2] if user.scope_level == "township" else LIST_LEVELS
-
-
-# ---------------------------------------------------------------- finalizing
-
-
-@dataclass
-class FinalizeOutcome:
-    """What finalizing an area did: the evaluations stored now and those already finalized."""
-
-    created: list[Evaluation] = field(default_factory=list)
-    kept: list[Evaluation] = field(default_factory=list)
-
-
-def _frozen_records(evaluation: Evaluation, criteria: CriteriaSet) -> list[FarmhouseRecord]:
-    if evaluation.criteria_version != criteria.version:
-        raise EvaluationError(409, _(
-            "%(area)s was finalized with version %(old)s of the criteria, not version %(new)s: "
-            "it cannot be pooled with the others.",
-            area=evaluation.results.get("name") or evaluation.area_id, old=evaluation.criteria_version,
-            new=criteria.version))
-    return [FarmhouseRecord(criteria.name, total, stars, base, zero, tuple(sums))
-            for _uuid, _revision, total, stars, base, zero, sums in evaluation.inputs["farmhouses"]]
-
-
-def _village_inputs(info: dict, farmhouses: list[ScoredFarmhouse], unscorable: list) -> dict:
-    return {"registered_households": info["registered"],
-            "farmhouses": [[f.uuid, f.revision, f.record.total, f.record.stars,
-                            f.record.base_level, f.record.zero_carbon, list(f.record.sums)]
-                           for f in farmhouses],
-            "unscorable": unscorable}
-
-
-def _new_evaluation(level, area_id, year, criteria, results, inputs, *, by_id, by_name, at):
-    evaluation = Evaluation(level=level, area_id=area_id, year=year, criteria=criteria.name,
-                            criteria_version=criteria.version, results=results, inputs=inputs,
-                            finalized_by_id=by_id, finalized_by_name=by_name, finalized_at=at)
-    db.session.add(evaluation)
-    return evaluation
-
-
-def _area_label(area: Area, scored: ScoredArea) -> str:
-    if area.level == "city":
-        return "city"
-    infos = {"village": scored.villages, "township": scored.townships, "county": scored.counties}
-    return f"{area.level}:{infos[area.level][area.id]['code']}"
-
-
-def check_may_finalize(user) -> None:
-    """Reviewers and admins finalize; others are told that their account may not (403)."""
-    if user is not None and not access.may_finalize(user):
-        raise EvaluationError(403, _("Your account is not allowed to do this."))
-
-
-def _flush_or_conflict() -> None:
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # another reviewer finalized the same area at the same moment: theirs stands
-        raise EvaluationError(409, _("This evaluation is already finalized.")) from None
-
-
-def _finalize_villages(scored: ScoredArea, stamp: dict, outcome: FinalizeOutcome) -> tuple[dict, ScoredArea]:
-    """Freeze each village not finalized yet; pool the finalized ones from their frozen figures.
-
-    Returns the village evaluations by village id, and the records to pool the areas from.
-    """
-    criteria = scored.criteria
-    frozen = _finalized("village", scored.villages, scored.year, criteria.name)
-    unscorable = defaultdict(list)
-    for item in scored.unscorable:
-        unscorable[item["village_id"]].append(item)
-    pooled = ScoredArea(scored.year, criteria, scored.villages, scored.townships, scored.counties, {})
-    evaluations = {}
-    for vid, info in scored.villages.items():
-        stored = frozen.get(vid)
-        if stored is not None:
-            pooled.farmhouses[vid] = _frozen_records(stored, criteria)
-            outcome.kept.append(stored)
-        else:
-            farmhouses = scored.farmhouses.get(vid, [])
-            stored = _new_evaluation(
-                "village", vid, scored.year, criteria,
-                _village_results(vid, info, farmhouses, unscorable[vid], criteria),
-                _village_inputs(info, farmhouses, unscorable[vid]), **stamp)
-            pooled.farmhouses[vid] = [f.record for f in farmhouses]
-            outcome.created.append(stored)
-        evaluations[vid] = stored
-    return evaluations, pooled
-
-
-def _finalize_areas(area: Area, pooled: ScoredArea, village_evaluations: dict, stamp: dict,
-                    outcome: FinalizeOutcome) -> None:
-    """Freeze the townships (and counties, and the city) within an area, if not finalized yet."""
-    criteria, year = pooled.criteria, pooled.year
-    results = evaluate_scored(pooled)
-    members: dict[tuple, list[int]] = defaultdict(list)
-    for vid, info in pooled.villages.items():
-        members[("township", info["township_id"])].append(vid)
-        if area.level in ("county", "city"):
-            members[("county", info["county_id"])].append(vid)
-        if area.level == "city":
-            members[("city", None)].append(vid)
-    frozen = {"township": _finalized("township", pooled.townships, year, criteria.name),
-              "county": _finalized("county", pooled.counties, year, criteria.name),
-              "city": _finalized("city", [None], year, criteria.name)}
-    for (level, ident), villages in members.items():
-        stored = frozen[level].get(ident)
-        if stored is not None:
-            outcome.kept.append(stored)
-            continue
-        inputs = {"villages": [[vid, village_evaluations[vid].id] for vid in villages],
-                  "hierarchy": {str(vid): [pooled.villages[vid]["township_id"],
-                                           pooled.villages[vid]["county_id"]] for vid in villages}}
-        outcome.created.append(_new_evaluation(level, ident, year, criteria,
-                                               results.of(level, ident), inputs, **stamp))
-
-
-def finalize(user, area: Area, year: int, criteria: CriteriaSet,
-             progress: Callable[[int], None] | None = None,
-             again: bool = False, workers: int = 1) -> FinalizeOutcome:
-    """Freeze the evaluation of an area, and of its villages and areas not yet finalized.
-
-    `user` is None for the command line. The caller has checked that the area is in the user's
-    scope and commits. A frozen evaluation is never overwritten: finalizing an area that is
-    already finalized is refused (409), or with `again` finalizes only what is missing within
-    it (a village added since) and lists the area among those kept.
-    """
-    check_may_finalize(user)
-    if not again and area.id in _finalized(area.level, [area.id], year, criteria.name):
-        raise EvaluationError(409, _("This evaluation is already finalized."))
-    scored = score_area(year, criteria, area, detail=True, progress=progress, workers=workers)
-    if area.level != "city" and area.id not in {"village": scored.villages,
-                                                "township": scored.townships,
-                                                "county": scored.counties}[area.level]:
-        raise EvaluationError(404, _("This area has no villages."))
-    by_name = user.username if user is not None else f"cli:{getpass.getuser()}"[:40]
-    stamp = {"by_id": getattr(user, "id", None), "by_name": by_name, "at": utcnow()}
-    outcome = FinalizeOutcome()
-    village_evaluations, pooled = _finalize_villages(scored, stamp, outcome)
-    if area.level != "village":
-        _flush_or_conflict()  # the village evaluations' ids, listed in the areas' inputs
-        _finalize_areas(area, pooled, village_evaluations, stamp, outcome)
-    _flush_or_conflict()
-    audit.record("evaluation_finalized", user, target=_area_label(area, scored),
-                 username=None if user is not None else by_name, year=year, criteria=criteria.name,
-                 criteria_version=criteria.version, created=len(outcome.created),
-                 kept=len(outcome.kept))
-    return outcome
-
-
-def reproduce(evaluation: Evaluation) -> dict[str, Any]:
-    """The results of a finalized evaluation computed again from its frozen inputs alone."""
-    criteria = load_criteria(evaluation.criteria)
-    if evaluation.level == "village":
-        records = _frozen_records(evaluation, criteria)
-        result = evaluate_village(records, evaluation.inputs["registered_households"], criteria,
-                                  key=evaluation.area_id)
-        return evaluation_to_dict(result)
-    village_ids = dict(evaluation.inputs["villages"])
-    stored = {e.id: e for e in db.session.scalars(
-        select(Evaluation).where(Evaluation.id.in_(list(village_ids.values()))))}
-    hierarchy = {int(vid): tuple(pair) for vid, pair in evaluation.inputs["hierarchy"].items()}
-    villages = [(vid, stored[eid].inputs["registered_households"],
-                 _frozen_records(stored[eid], criteria)) for vid, eid in village_ids.items()]
-    found = evaluate_areas(villages, hierarchy, criteria)
-    if evaluation.level == "city":
-        return evaluation_to_dict(found.city)
-    return evaluation_to_dict({"township": found.townships, "county": found.counties}[
-        evaluation.level][evaluation.area_id])
 
 
 # ---------------------------------------------------------------- one farmhouse
