@@ -1,13 +1,12 @@
 """The reviewer's desk: the queue of surveys waiting in the reviewer's area, bulk approval, and
 "next" from one survey to the next of the same filtered queue."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from village_survey.access import may_review, permission_required
 from village_survey.core.errors import DomainError
-from village_survey.core.paging import paginate
 from village_survey.review import services
 from village_survey.review.flags import FLAG_CODES, flag_codes
 from village_survey.review.labels import FLAG_LABELS, flag_badge
@@ -33,12 +32,13 @@ def _row(row):
 @permission_required(may_review)
 def queue():
     f = services.QueueFilter.from_args(request.args)
-    page = paginate(services.queue_rows(current_user, f), request.args.get("page"))
+    by_status = services.count_by_status(current_user, f)
+    page = services.queue_page(current_user, f, request.args.get("page"), current_app.config["PAGE_SIZE"],
+                               total=by_status[f.status])
     # Only the rows of this page are scored: the page stays fast however long the queue is.
     page.items = [_row(row) for row in page.items]
     return render_template("review/queue.html", f=f, page=page, statuses=STATUSES, flag_codes=FLAG_CODES,
-                           by_status=services.count_by_status(current_user, f),
-                           by_township=services.count_by_township(current_user, f),
+                           by_status=by_status, by_township=services.count_by_township(current_user, f),
                            choices=services.filter_choices(current_user, f), queue=f.query_string())
 
 
