@@ -74,6 +74,7 @@ class SurveyField:
     codes: tuple[str, ...] = ()
     personal: bool = False  # personal data: masked in exports and reports, never logged
     characters: str | None = None  # the only characters a text answer may contain
+    multiline: bool = False  # a text answer of several lines (line breaks and tabs allowed)
 
 
 STOVE_CODES = (
@@ -92,7 +93,7 @@ _FIELD_LIST = (
     _f("head_name", "text", "household", REQUIRED, max_length=40, personal=True),
     # SURVEY-FIELDS.md gives the phone no length; 40 is our column size
     _f("phone", "text", "household", OPTIONAL, max_length=40, personal=True,
-       characters="0123456789+-"),
+       characters="0123456789+- "),
     _f("residents", "int", "household", REQUIRED, unit="persons", min=0, max=30,
        usual_min=1, usual_max=10),
     _f("latitude", "decimal", "household", OPTIONAL, unit="degrees", min=-90, max=90,
@@ -173,7 +174,7 @@ _FIELD_LIST = (
        max=200000),
     _f("battery_kwh", "decimal", "pv", OPTIONAL, unit="kWh", min=0, max=200),
     # notes
-    _f("notes", "text", "notes", OPTIONAL, max_length=2000),
+    _f("notes", "text", "notes", OPTIONAL, max_length=2000, multiline=True),
 )
 
 FIELDS: Mapping[str, SurveyField] = {f.key: f for f in _FIELD_LIST}
@@ -261,6 +262,53 @@ def usual_range(key: str, today: _dt.date | None = None,
     today = today or _dt.date.today()
     f = field(key)
     return _resolve(f.usual_min, today, survey_year), _resolve(f.usual_max, today, survey_year)
+
+
+def characters_pattern(key: str) -> str | None:
+    """The pattern a text answer limited to some characters must match (Python and ECMAScript
+    syntax alike), or None when any character is allowed."""
+    chars = field(key).characters
+    if chars is None:
+        return None
+    return "^[" + "".join("\\" + c if c in "\\[]^-" else c for c in chars) + "]*$"
+
+
+def _bound_data(bound: Any) -> Any:
+    return {"bound": bound.name} if isinstance(bound, DateBound) else bound
+
+
+def _field_data(f: SurveyField) -> dict:
+    data: dict[str, Any] = {"key": f.key, "type": f.type, "step": f.step, "required": f.required.rule}
+    if f.required.rule == "when":
+        data["when"] = [f.required.when_key, list(f.required.when_values)]
+    if f.required.rule == "one_of":
+        data["group"] = list(f.required.group)
+    for name in ("min", "max", "usual_min", "usual_max", "max_length", "characters"):
+        value = getattr(f, name)
+        if value is not None:
+            data[name] = _bound_data(value)
+    if f.codes:
+        data["codes"] = list(f.codes)
+    if f.multiline:
+        data["multiline"] = True
+    return data
+
+
+def as_data() -> dict:
+    """The dictionary as JSON-ready data, for the field app's own answer checks (checks.js).
+
+    Fields are a list, in the form's order (a JSON object's keys may be reordered on the way).
+    Bounds that depend on the day are sent by name ({"bound": "this_year"}) and resolved on the
+    phone; the cross-field checks go as data, their kinds implemented on both sides.
+    """
+    return {
+        "form_version": FORM_VERSION,
+        "steps": list(STEPS),
+        "fields": [_field_data(f) for f in _FIELD_LIST],
+        "cross_checks": [{"code": c.code, "kind": c.kind, "keys": list(c.keys), "other": c.other,
+                          "value": c.value, "exempt": list(c.exempt), "severity": c.severity}
+                         for c in CROSS_CHECKS],
+    }
 
 
 def _answered(value: Any) -> bool:

@@ -1,6 +1,7 @@
 """The version of the offline app: a fingerprint of every file the service worker precaches."""
 
 import hashlib
+import re
 from pathlib import Path
 
 from village_survey import survey_fields as sf
@@ -15,6 +16,7 @@ SHELL_STATIC = (
     "js/app/photos.js",
     "js/app/home.js",
     "js/app/survey.js",
+    "js/app/checks.js",
     "js/app/i18n.js",
     "img/icon.svg",
     "img/icon-192.png",
@@ -37,3 +39,23 @@ def asset_version(app):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+APP_MODULES = "js/app"
+_IMPORT = re.compile(r'^import\s[^;]*?\sfrom\s+"\./([\w-]+\.js)"', re.MULTILINE)
+
+
+def imported_modules(static_folder, entry):
+    """The app modules that the module `entry` needs, directly or not, in the order first met:
+    the page announces them (modulepreload) so that a slow network fetches them together."""
+    found = []
+
+    def visit(name):
+        text = (Path(static_folder) / APP_MODULES / name).read_text(encoding="utf-8")
+        for needed in _IMPORT.findall(text):
+            if needed not in found and needed != entry:
+                found.append(needed)
+                visit(needed)
+
+    visit(entry)
+    return found

@@ -2,9 +2,9 @@
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from village_survey.offline.assets import SHELL_PAGES, SHELL_STATIC, asset_version
-from village_survey.surveys.forms import SurveyAnswersForm
+from village_survey.offline.assets import SHELL_PAGES, SHELL_STATIC, asset_version, imported_modules
 from village_survey import survey_fields as sf
+from village_survey.surveys.forms import SurveyAnswersForm, phone_messages
 
 bp = Blueprint("offline", __name__)
 
@@ -13,29 +13,29 @@ def _version():
     return current_app.extensions.setdefault("asset_version", asset_version(current_app))
 
 
+def page_modules(entry):
+    """The modules a page's entry module imports (read once per version of the app)."""
+    cache = current_app.extensions.setdefault("page_modules", {})
+    key = (_version(), entry)
+    if key not in cache:
+        cache[key] = imported_modules(current_app.static_folder, entry)
+    return cache[key]
+
+
 @bp.route("/app/")
 def home():
     return render_template("offline/home.html", version=_version())
 
 
-def client_spec():
-    """What the phone needs to type answers and list the missing ones; the server checks the rest."""
-    spec = {}
-    for key, field in sf.FIELDS.items():
-        rule = field.required
-        spec[key] = {"type": field.type, "step": field.step, "required": rule.rule}
-        if rule.rule == "when":
-            spec[key]["when"] = [rule.when_key, list(rule.when_values)]
-        if rule.rule == "one_of":
-            spec[key]["group"] = list(rule.group)
-    return spec
-
-
 @bp.route("/app/survey")
 def survey():
-    return render_template("offline/survey.html", version=_version(), form=SurveyAnswersForm(formdata=None),
-                           steps=sf.STEPS, keys_in_step=sf.keys_in_step, spec=client_spec(),
-                           form_version=sf.FORM_VERSION)
+    # The phone checks answers as the server does: the data dictionary and the checks' messages
+    # travel in the page, which the service worker keeps.
+    form = SurveyAnswersForm(formdata=None)
+    return render_template("offline/survey.html", version=_version(), form=form, steps=sf.STEPS,
+                           keys_in_step=sf.keys_in_step, spec=sf.as_data(),
+                           check_messages=phone_messages(form), form_version=sf.FORM_VERSION,
+                           modules=page_modules("survey.js"))
 
 
 @bp.route("/sw.js")

@@ -24,6 +24,34 @@ from village_survey.surveys.labels import CHECK_MESSAGES, CODE_LABELS, FIELD_LAB
 
 SELECT_THRESHOLD = 6  # code fields with more choices are a drop-down, fewer are radio buttons
 
+# The checks' messages, each written once: the server fills them in, and `phone_messages()` gives
+# the field app (checks.js) the same translated texts with {placeholders} in their place.
+NOT_FINITE = _l("Enter a number.")
+FUTURE_DATE = _l("The date cannot be in the future.")
+UNSTORABLE_TEXT = _l("Contains invisible control characters or broken text that cannot be stored. "
+                     "Please type it again.")
+ONLY_LISTED_CHARACTERS = _l("Use only digits, + and -.")
+YES_OR_NO = _l("Choose yes or no.")
+NOT_A_CHOICE = _l("Not one of the listed choices.")
+UNUSUAL_DATE = _l("Unusual: the date is not in the survey year. Please check.")
+REQUIRED_TO_SUBMIT = _l("Required to submit.")
+
+
+def at_least(low):
+    return _("Must be at least %(min)s.", min=low)
+
+
+def between(low, high):
+    return _("Must be between %(min)s and %(max)s.", min=low, max=high)
+
+
+def usually_at_most(high):
+    return _("Unusual: usually at most %(max)s. Please check.", max=high)
+
+
+def usually_between(low, high):
+    return _("Unusual: usually between %(min)s and %(max)s. Please check.", min=low, max=high)
+
 
 class AllowedRange:
     """The allowed range of a key, with "this year" and "today" taken on the day of checking."""
@@ -36,16 +64,16 @@ class AllowedRange:
         if value is None:
             return
         if isinstance(value, Decimal) and not value.is_finite():
-            raise StopValidation(_("Enter a number."))
+            raise StopValidation(str(NOT_FINITE))
         low, high = sf.allowed_range(self.key, form.today)
         if isinstance(value, dt.date):
             if high is not None and value > high:
-                raise ValidationError(_("The date cannot be in the future."))
+                raise ValidationError(str(FUTURE_DATE))
             return
         if (low is not None and value < low) or (high is not None and value > high):
             if high is None:
-                raise ValidationError(_("Must be at least %(min)s.", min=_fmt(low)))
-            raise ValidationError(_("Must be between %(min)s and %(max)s.", min=_fmt(low), max=_fmt(high)))
+                raise ValidationError(at_least(_fmt(low)))
+            raise ValidationError(between(_fmt(low), _fmt(high)))
 
 
 class PlainText:
@@ -61,8 +89,7 @@ class PlainText:
 
     def __call__(self, form, field):
         if isinstance(field.data, str) and self.pattern.search(field.data):
-            raise StopValidation(_("Contains invisible control characters or broken text that cannot be "
-                                   "stored. Please type it again."))
+            raise StopValidation(str(UNSTORABLE_TEXT))
 
 
 def _fmt(value):
@@ -75,11 +102,10 @@ def _field_for(spec):
     common = {"label": label, "description": unit}
     validators = [Optional()]
     if spec.type == "text":
-        multiline = spec.key == "notes"
-        validators += [PlainText(multiline), Length(max=spec.max_length)]
+        validators += [PlainText(spec.multiline), Length(max=spec.max_length)]
         if spec.characters:
-            validators.append(Regexp(r"^[0-9+\- ]*$", message=_l("Use only digits, + and -.")))
-        klass = TextAreaField if multiline else StringField
+            validators.append(Regexp(sf.characters_pattern(spec.key), message=ONLY_LISTED_CHARACTERS))
+        klass = TextAreaField if spec.multiline else StringField
         render = {"maxlength": spec.max_length}
         if spec.key == "phone":
             render.update(type="tel", inputmode="tel", autocomplete="off")
@@ -95,7 +121,7 @@ def _field_for(spec):
         return DateField(validators=validators + [AllowedRange(spec.key)], **common)
     if spec.type == "bool":
         return RadioField(choices=[("true", _l("Yes")), ("false", _l("No"))], validate_choice=False,
-                          validators=validators + [AnyOf(("true", "false"), message=_l("Choose yes or no."))],
+                          validators=validators + [AnyOf(("true", "false"), message=YES_OR_NO)],
                           **common)
     labels = CODE_LABELS[spec.key]
     choices = [(code, labels[code]) for code in spec.codes]
@@ -103,7 +129,7 @@ def _field_for(spec):
     if klass is SelectField:
         choices = [("", _l("— choose —"))] + choices
     return klass(choices=choices, validate_choice=False,
-                 validators=validators + [AnyOf(spec.codes, message=_l("Not one of the listed choices."))],
+                 validators=validators + [AnyOf(spec.codes, message=NOT_A_CHOICE)],
                  **common)
 
 
@@ -158,12 +184,11 @@ def _usual_warnings(checked, raw_values, today, year):
             value = float(value)
         if (low is not None and value < low) or (high is not None and value > high):
             if low is None:
-                message = _("Unusual: usually at most %(max)s. Please check.", max=_fmt(high))
+                message = usually_at_most(_fmt(high))
             elif isinstance(value, dt.date):
-                message = _("Unusual: the date is not in the survey year. Please check.")
+                message = UNUSUAL_DATE
             else:
-                message = _("Unusual: usually between %(min)s and %(max)s. Please check.",
-                            min=_fmt(low), max=_fmt(high))
+                message = usually_between(_fmt(low), _fmt(high))
             checked.add("warnings", key, message)
 
 
@@ -193,7 +218,7 @@ def check_form(form, status, year, today=None):
         checked.add(kind, problem.keys[0], CHECK_MESSAGES[problem.code])
     if status == "submitted":
         for key in sf.missing_required(checked.answers):
-            checked.add("errors", key, _("Required to submit."))
+            checked.add("errors", key, REQUIRED_TO_SUBMIT)
     return checked
 
 
@@ -270,3 +295,40 @@ def answers_to_formdata(answers):
         if spec is not None and value is not None:
             data[key] = _as_formdata(spec, value)
     return data
+
+
+def _first_key_of_type(*types):
+    return next(key for key, spec in sf.FIELDS.items() if spec.type in types)
+
+
+def phone_messages(form):
+    """The checks' messages in the user's language for the field app, placeholders as {min}/{max}.
+
+    `form` is a bound SurveyAnswersForm: WTForms' own messages come through its fields, so they
+    are translated as the server's are.
+    """
+    integer = form[_first_key_of_type("int", "year")]
+    text = form[_first_key_of_type("text")]
+    lengths = sorted({spec.max_length for spec in sf.FIELDS.values() if spec.max_length})
+    return {
+        "not_integer": integer.gettext("Not a valid integer value."),
+        "not_decimal": form[_first_key_of_type("decimal")].gettext("Not a valid decimal value."),
+        "not_date": form[_first_key_of_type("date")].gettext("Not a valid date value."),
+        # Length's message, as WTForms words it for a maximum only (singular or plural by the count)
+        "too_long": {str(n): text.ngettext("Field cannot be longer than %(max)d character.",
+                                           "Field cannot be longer than %(max)d characters.", n) % {"max": n}
+                     for n in lengths},
+        "not_finite": str(NOT_FINITE),
+        "future_date": str(FUTURE_DATE),
+        "unstorable_text": str(UNSTORABLE_TEXT),
+        "only_listed_characters": str(ONLY_LISTED_CHARACTERS),
+        "yes_or_no": str(YES_OR_NO),
+        "not_a_choice": str(NOT_A_CHOICE),
+        "at_least": at_least("{min}"),
+        "between": between("{min}", "{max}"),
+        "usually_at_most": usually_at_most("{max}"),
+        "usually_between": usually_between("{min}", "{max}"),
+        "unusual_date": str(UNUSUAL_DATE),
+        "required": str(REQUIRED_TO_SUBMIT),
+        "cross": {code: str(message) for code, message in CHECK_MESSAGES.items()},
+    }

@@ -1,5 +1,7 @@
 // The survey form on the phone: one step at a time, every change saved to IndexedDB at once,
-// a summary that lists what is still missing, and submission into the outbox.
+// each answer checked as the server checks it (checks.js), a summary by step that lists what is
+// still missing or wrong, and submission into the outbox once nothing is.
+import { createChecker, pyStrip } from "./checks.js";
 import { resizePhoto } from "./photos.js";
 import { loadSession, maySurvey, registerWorker } from "./session.js";
 import { get, openUserDb, photosOf, put } from "./store.js";
@@ -8,7 +10,10 @@ import { t } from "./i18n.js";
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 const form = $("[data-survey-form]");
-const spec = JSON.parse($("#field-spec").textContent);
+const messages = JSON.parse($("#check-messages").textContent);
+const checker = createChecker(JSON.parse($("#field-spec").textContent), messages, document.documentElement.lang);
+const spec = checker.fields; // by answer key; Object.keys(spec) is in the form's order
+const words = JSON.parse($("#survey-i18n").textContent);
 const STEPS = $$("section[data-step]", form).map((s) => s.dataset.step);
 let session = null;
 let db = null;
@@ -18,11 +23,14 @@ let saveTimer = null;
 
 const wrapper = (key) => $(`[data-key="${key}"]`, form);
 
+const inputOf = (key) => $(`select[name="${key}"], textarea[name="${key}"], input[name="${key}"]:not([type=radio])`, form);
+
+// The answer as the form's text, as the server's form would receive it (checks.js trims it as
+// the server does).
 function rawValue(key) {
   const checked = $(`[name="${key}"]:checked`, form);
   if (checked) return checked.value;
-  const input = $(`select[name="${key}"], textarea[name="${key}"], input[name="${key}"]:not([type=radio])`, form);
-  return input ? input.value.trim() : "";
+  return inputOf(key)?.value ?? "";
 }
 
 function setValue(key, value) {
@@ -30,14 +38,6 @@ function setValue(key, value) {
   const radios = $$(`input[type=radio][name="${key}"]`, form);
   if (radios.length) radios.forEach((r) => { r.checked = r.value === text; });
   else if (form.elements[key]) form.elements[key].value = text;
-}
-
-function typed(key, raw) {
-  const type = spec[key].type;
-  if (type === "bool") return raw === "true";
-  if (type === "int" || type === "year") return /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  if (type === "decimal") return raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
-  return raw;
 }
 
 function isShown(key) {
@@ -53,23 +53,77 @@ function applyConditions() {
   }
 }
 
-function collect() {
-  const answers = {};
+// The text of every answer shown (the answers of hidden parts are not kept).
+function formText() {
+  const text = {};
   for (const key of Object.keys(spec)) {
     const raw = rawValue(key);
-    if (raw !== "" && isShown(key)) answers[key] = typed(key, raw);
+    if (pyStrip(raw) !== "" && isShown(key)) text[key] = raw;
   }
+  return text;
+}
+
+// The answers as the phone keeps them: typed as the server types them, and what cannot be read
+// as typed (it is refused until corrected, but never thrown away).
+function collect() {
+  const text = formText();
+  const { data } = checker.check(text, { year: item?.year ?? null });
+  const answers = {};
+  for (const [key, raw] of Object.entries(text)) answers[key] = key in data ? data[key] : raw;
   return answers;
 }
 
-function missingKeys(answers) {
-  const missing = [];
-  for (const [key, field] of Object.entries(spec)) {
-    if (!isShown(key) || key in answers) continue;
-    if (field.required === "yes" || field.required === "when") missing.push(key);
-    if (field.required === "one_of" && !field.group.some((k) => k in answers)) missing.push(key);
+// A number field whose text the browser cannot read as a number reports an empty value: say so
+// instead of dropping what was typed.
+function unreadable() {
+  const errors = {};
+  for (const input of $$('input[type="number"]', form)) {
+    if (input.validity.badInput && isShown(input.name)) {
+      const type = spec[input.name]?.type;
+      errors[input.name] = [type === "decimal" ? messages.not_decimal : messages.not_integer];
+    }
   }
-  return missing;
+  return errors;
+}
+
+// The server's checks of the answers as they stand (a draft: no required answers yet), plus the
+// keys still to answer before submitting.
+function checkNow() {
+  const result = checker.check(formText(), { status: "draft", year: item?.year ?? null });
+  const errors = { ...result.errors, ...unreadable() };
+  const missing = checker.missingRequired(collect());
+  return { errors, warnings: result.warnings, missing };
+}
+
+// Errors and warnings at each field, at once, as the website's step page shows them.
+function showChecks() {
+  const { errors, warnings } = checkNow();
+  $$("[data-check]", form).forEach((e) => e.remove());
+  for (const key of Object.keys(spec)) {
+    const part = wrapper(key);
+    if (!part) continue;
+    part.classList.toggle("has-error", key in errors);
+    part.classList.toggle("has-warning", key in warnings && !(key in errors));
+    const input = inputOf(key);
+    for (const [kind, list] of [["error", errors[key]], ["warning", warnings[key]]]) {
+      for (const message of list || []) {
+        const p = document.createElement("p");
+        p.className = kind;
+        p.dataset.check = kind;
+        p.id = `${key}-${kind}`;
+        p.textContent = message;
+        part.append(p);
+      }
+    }
+    if (input) {
+      input.toggleAttribute("aria-invalid", key in errors);
+      if (key in errors) input.setAttribute("aria-invalid", "true");
+      const described = [errors[key] && `${key}-error`, warnings[key] && `${key}-warning`].filter(Boolean);
+      if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+      else input.removeAttribute("aria-describedby");
+    }
+  }
+  return { errors, warnings };
 }
 
 function labelOf(key) {
@@ -82,43 +136,79 @@ function displayOf(key) {
   if (checked) return checked.parentElement.textContent.trim();
   const select = $(`select[name="${key}"]`, form);
   if (select) return select.selectedOptions[0]?.textContent || "";
-  return rawValue(key);
+  const unit = $(".unit", wrapper(key))?.textContent.replace(/^\(|\)$/g, "");
+  return unit ? `${rawValue(key).trim()} ${unit}` : rawValue(key).trim();
+}
+
+function element(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+function editLink(key, text) {
+  const link = element("a", { href: `#${key}`, className: "edit", textContent: text });
+  link.dataset.edit = key;
+  link.addEventListener("click", (e) => { e.preventDefault(); goToField(key); });
+  return link;
+}
+
+const stepTitle = (name) => $(`section[data-step="${name}"] h1`, form).textContent.trim();
+
+// Keys grouped by the step they belong to, steps and keys in the form's order.
+function byStep(keys) {
+  const wanted = new Set(keys);
+  return STEPS.filter((s) => s !== "summary")
+    .map((name) => [name, Object.keys(spec).filter((k) => spec[k].step === name && wanted.has(k))])
+    .filter(([, list]) => list.length);
+}
+
+// A list of keys by step, each a link to its field (the missing answers, the wrong ones).
+function linkedList(keys, describe) {
+  return byStep(keys).map(([name, list]) => element("section", { className: "summary-step" },
+    element("h2", { textContent: stepTitle(name) }),
+    element("ul", {}, ...list.map((key) => {
+      const item = element("li", {}, editLink(key, labelOf(key)));
+      const text = describe?.(key);
+      if (text) item.append(`: ${text}`);
+      return item;
+    }))));
 }
 
 function renderSummary() {
   const answers = collect();
-  const missing = missingKeys(answers);
+  const { errors, warnings, missing } = checkNow();
+  const wrong = Object.keys(errors);
   const box = $("[data-missing]");
   box.replaceChildren();
-  const title = document.createElement("p");
-  title.textContent = missing.length ? t("missing") : t("nothing_missing");
-  title.className = missing.length ? "error" : "hint";
-  box.append(title);
-  if (missing.length) {
-    const list = document.createElement("ul");
-    for (const key of missing) {
-      const li = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = "#";
-      link.textContent = labelOf(key);
-      link.addEventListener("click", (e) => { e.preventDefault(); goToField(key); });
-      li.append(link);
-      list.append(li);
-    }
-    box.append(list);
+  if (wrong.length) {
+    box.append(element("p", { className: "error", textContent: words.errors }),
+               ...linkedList(wrong, (key) => errors[key].join(" ")));
   }
-  const dl = document.createElement("dl");
-  for (const key of Object.keys(answers)) {
-    const row = document.createElement("div");
-    const dt = document.createElement("dt");
-    const dd = document.createElement("dd");
-    dt.textContent = labelOf(key);
-    dd.textContent = displayOf(key);
-    row.append(dt, dd);
-    dl.append(row);
-  }
-  $("[data-summary]").replaceChildren(dl);
-  $("[data-submit]").disabled = missing.length > 0 || !editable();
+  box.append(element("p", { className: missing.length ? "error" : "hint",
+                            textContent: missing.length ? t("missing") : t("nothing_missing") }),
+             ...linkedList(missing));
+  $("[data-summary]").replaceChildren(...byStep(Object.keys(answers)).map(([name, list]) =>
+    element("section", { className: "summary-step" },
+      element("h2", { textContent: stepTitle(name) }),
+      element("dl", {}, ...list.map((key) => {
+        const row = element("div", {}, element("dt", { textContent: labelOf(key) }));
+        row.dataset.answer = key;
+        const dd = element("dd", {}, displayOf(key), " ", editLink(key, words.change));
+        dd.lastChild.setAttribute("aria-label", `${words.change} ${labelOf(key)}`);
+        for (const message of errors[key] || []) dd.append(element("span", { className: "error", textContent: message }));
+        for (const message of warnings[key] || []) dd.append(element("span", { className: "warning", textContent: message }));
+        row.classList.toggle("has-warning", key in warnings);
+        row.classList.toggle("has-error", key in errors);
+        row.append(dd);
+        return row;
+      })))));
+  // The unusual answers are confirmed before queueing, as on the website's summary.
+  const confirm = $("[data-confirm]");
+  confirm.hidden = !Object.keys(warnings).length;
+  $("[data-confirm-warnings]").checked = false;
+  $("[data-confirm-needed]").hidden = true;
+  $("[data-submit]").disabled = wrong.length > 0 || missing.length > 0 || !editable();
 }
 
 function showStep(name) {
@@ -147,11 +237,23 @@ function editable() {
   return item.server?.status === "returned";
 }
 
+// The answers as they stand if they differ from the stored ones, else null: looking at a queued
+// survey, or leaving it unchanged, must not turn it back into a draft.
+function changedAnswers() {
+  if (!item || !db || !editable()) return null;
+  const answers = collect();
+  const canonical = (a) => JSON.stringify(Object.keys(a || {}).sort().map((k) => [k, a[k]]));
+  return canonical(answers) === canonical(item.answers) ? null : answers;
+}
+
+function keep(answers) {
+  Object.assign(item, { answers, updated_at: Date.now(), state: "draft" });
+}
+
 async function save() {
-  if (!editable()) return;
-  item.answers = collect();
-  item.updated_at = Date.now();
-  if (item.state !== "draft") Object.assign(item, { state: "draft", last_error: item.last_error });
+  const answers = changedAnswers();
+  if (!answers) return;
+  keep(answers);
   await put(db, "surveys", item);
   $("[data-saved]").textContent = `${t("saved")} ${new Date().toLocaleTimeString()}`;
 }
@@ -161,6 +263,18 @@ async function save() {
 function scheduleSave() {
   clearTimeout(saveTimer);
   saveTimer = setTimeout(save, 300);
+}
+
+// Leaving the page (reload, closing the tab, switching apps): write now, in this event, and
+// commit at once; a page being unloaded does not wait for a pending timer or transaction.
+function saveBeforeLeaving() {
+  clearTimeout(saveTimer);
+  const answers = changedAnswers();
+  if (!answers) return;
+  keep(answers);
+  const transaction = db.transaction("surveys", "readwrite");
+  transaction.objectStore("surveys").put(item);
+  transaction.commit?.();
 }
 
 async function saveNow() {
@@ -197,7 +311,14 @@ function showServerErrors() {
 
 async function submit() {
   await saveNow();
-  if (missingKeys(item.answers).length) return showStep("summary");
+  const { errors, warnings, missing } = checkNow();
+  // What the server would refuse is never queued: the summary says what to correct.
+  if (Object.keys(errors).length || missing.length) return showStep("summary");
+  if (Object.keys(warnings).length && !$("[data-confirm-warnings]").checked) {
+    $("[data-confirm-needed]").hidden = false;
+    $("[data-confirm-warnings]").focus();
+    return;
+  }
   Object.assign(item, { state: "queued", status: "submitted", queued_at: Date.now(), attempts: 0,
                         next_attempt_at: null, last_error: null, made_by: item.made_by ?? session.user.id });
   await put(db, "surveys", item);
@@ -284,9 +405,17 @@ async function start() {
   for (const [key, value] of Object.entries(item.answers || {})) if (spec[key]) setValue(key, value);
   applyConditions();
   if (!editable()) $$("input, select, textarea", form).forEach((e) => { e.disabled = true; });
-  form.addEventListener("change", () => { applyConditions(); saveNow(); });
-  form.addEventListener("input", scheduleSave);
-  document.addEventListener("visibilitychange", () => { if (document.hidden) saveNow(); });
+  form.addEventListener("change", () => { applyConditions(); showChecks(); saveNow(); });
+  form.addEventListener("input", (event) => {
+    $$(`[data-server-error="${event.target.name}"]`, form).forEach((e) => e.remove());
+    showChecks();
+    scheduleSave();
+  });
+  document.addEventListener("visibilitychange", () => { if (document.hidden) saveBeforeLeaving(); });
+  window.addEventListener("pagehide", saveBeforeLeaving);
+  $("[data-confirm-warnings]").addEventListener("change", (event) => {
+    if (event.target.checked) $("[data-confirm-needed]").hidden = true;
+  });
   $("[data-next]").addEventListener("click", () => goTo(STEPS[STEPS.indexOf(step) + 1]));
   $("[data-back]").addEventListener("click", () => goTo(STEPS[STEPS.indexOf(step) - 1]));
   $("[data-submit]").addEventListener("click", submit);
@@ -297,6 +426,7 @@ async function start() {
   else gps.hidden = true;
   form.inert = false;
   showStep(STEPS[0]);
+  showChecks();
   showServerErrors();
   await renderPhotos();
   document.body.dataset.ready = "true";
