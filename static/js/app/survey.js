@@ -126,9 +126,12 @@ function showChecks() {
   return { errors, warnings };
 }
 
+// The question's words, without its unit (the summary writes the unit after the answer).
 function labelOf(key) {
   const part = wrapper(key);
-  return ($("legend", part) || $("label", part)).textContent.trim();
+  const label = ($("legend", part) || $("label", part)).cloneNode(true);
+  $(".unit", label)?.remove();
+  return label.textContent.trim();
 }
 
 function displayOf(key) {
@@ -196,8 +199,8 @@ function renderSummary() {
         row.dataset.answer = key;
         const dd = element("dd", {}, displayOf(key), " ", editLink(key, words.change));
         dd.lastChild.setAttribute("aria-label", `${words.change} ${labelOf(key)}`);
-        for (const message of errors[key] || []) dd.append(element("span", { className: "error", textContent: message }));
-        for (const message of warnings[key] || []) dd.append(element("span", { className: "warning", textContent: message }));
+        for (const message of errors[key] || []) dd.append(element("p", { className: "error", textContent: message }));
+        for (const message of warnings[key] || []) dd.append(element("p", { className: "warning", textContent: message }));
         row.classList.toggle("has-warning", key in warnings);
         row.classList.toggle("has-error", key in errors);
         row.append(dd);
