@@ -205,7 +205,7 @@ answer_sets = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(answer_sets)
 def test_generated_answers_get_the_same_errors_and_warnings_on_the_phone_and_the_server(app, checks_page, drawn):
     case = _case(drawn["changes"], drawn["status"], drawn["year"], drawn["drop"])
