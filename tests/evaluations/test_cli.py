@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tests.evaluations.conftest import YEAR, add_surveys
 from tests.factories import complete_answers
+from village_survey.audit import AuditEvent
 from village_survey.evaluations.models import Evaluation
 from village_survey.extensions import db
 from village_survey.scoring import load_criteria, score_farmhouse
@@ -165,3 +166,47 @@ def test_evaluate_finalize_stores_every_level_and_keeps_what_is_finalized(runner
     assert "kept: finalized earlier" in again.output
     db.session.expire_all()
     assert {e.id: e.results for e in db.session.scalars(select(Evaluation))} == before
+
+
+def test_evaluate_finalize_refuses_while_surveys_wait_unless_anyway(runner, app, world):
+    add_surveys(world.village_a, 10, seed=34)
+    add_surveys(world.village_a, 2, seed=35, status="submitted")
+    db.session.commit()
+    area = f"village:{world.village_a.code}"
+    refused = runner.invoke(args=["evaluate", "--year", str(YEAR), "--area", area, "--finalize"])
+    assert refused.exit_code != 0
+    assert "2 surveys wait for review" in refused.output
+    assert "2 surveys of this area still wait for review" in refused.output and "--anyway" in refused.output
+    assert db.session.scalars(select(Evaluation)).all() == []
+    done = runner.invoke(args=["evaluate", "--year", str(YEAR), "--area", area, "--finalize", "--anyway"])
+    assert done.exit_code == 0, done.output
+    assert "1 evaluations stored" in done.output and "version 1" in done.output
+    assert db.session.scalars(select(Evaluation)).one().results["approved_surveys"] == 10
+
+
+def test_evaluate_reopen_with_a_reason_then_finalize_stores_version_2(runner, app, world):
+    add_surveys(world.village_a, 10, seed=36)
+    db.session.commit()
+    area = f"village:{world.village_a.code}"
+    evaluate = ["evaluate", "--year", str(YEAR), "--area", area]
+    assert runner.invoke(args=[*evaluate, "--finalize"]).exit_code == 0
+    no_reason = runner.invoke(args=[*evaluate, "--reopen"])
+    assert no_reason.exit_code != 0 and "Give the reason for reopening." in no_reason.output
+    both = runner.invoke(args=[*evaluate, "--reopen", "--finalize", "--reason", "x"])
+    assert both.exit_code != 0 and "not both" in both.output
+    reopened = runner.invoke(args=[*evaluate, "--reopen", "--reason", "A late survey"])
+    assert reopened.exit_code == 0, reopened.output
+    assert "version 1 reopened" in reopened.output
+    again = runner.invoke(args=[*evaluate, "--finalize"])
+    assert again.exit_code == 0, again.output
+    assert "1 evaluations stored" in again.output and "version 2" in again.output
+    db.session.expire_all()
+    versions = db.session.scalars(select(Evaluation).order_by(Evaluation.version)).all()
+    assert [(e.version, e.current, e.reopen_reason) for e in versions] == [
+        (1, False, "A late survey"), (2, True, None)]
+    assert versions[0].reopened_by_name.startswith("cli:")
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "evaluation_reopened")).one()
+    assert event.username.startswith("cli:") and event.detail["reason"] == "A late survey"
+    nothing = runner.invoke(args=["evaluate", "--year", str(YEAR), "--area", f"village:{world.village_a2.code}",
+                                  "--reopen", "--reason", "why"])
+    assert nothing.exit_code != 0 and "nothing to reopen" in nothing.output

@@ -260,6 +260,9 @@ def finalize(user, area: Area, year: int, criteria: CriteriaSet, *, anyway: bool
         _flush_or_conflict()  # the village evaluations' ids, listed in the areas' inputs
         _finalize_areas(area, pooled, village_evaluations, stamp, outcome)
     _flush_or_conflict()
+    if not again and any(e.level == area.level and e.area_id == area.id for e in outcome.kept):
+        # another reviewer finalized it while this request was scoring
+        raise _already_finalized()
     finalized = next((e for e in outcome.created + outcome.kept
                       if e.level == area.level and e.area_id == area.id), None)
     audit.record("evaluation_finalized", user, target=_area_label(area, scored),

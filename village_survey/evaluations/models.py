@@ -7,7 +7,7 @@ when, why) and leaves its figures as they were, so that the next finalizing stor
 from datetime import datetime
 
 from sqlalchemy import (
-    JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, text,
+    JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect, select, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,11 +80,15 @@ class Evaluation(db.Model):
 
 
 @event.listens_for(Evaluation, "before_update")
-def _only_reopening_changes_a_stored_version(_mapper, _connection, evaluation):
-    state = inspect(evaluation)
-    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
-    reopened_before = state.attrs.reopened_at.history.deleted
-    if changed - REOPEN_COLUMNS or any(value is not None for value in reopened_before):
+def _only_reopening_changes_a_stored_version(_mapper, connection, evaluation):
+    changed = {attr.key for attr in inspect(evaluation).attrs if attr.history.has_changes()}
+    if not changed:
+        return
+    table = Evaluation.__table__
+    # as stored, whatever the session holds (the attribute may be expired or changed)
+    was_reopened = connection.scalar(
+        select(table.c.reopened_at).where(table.c.id == evaluation.id)) is not None
+    if changed - REOPEN_COLUMNS or was_reopened:
         raise FrozenEvaluationError(f"evaluation {evaluation.id} is frozen: {sorted(changed)} may not change")
 
 
