@@ -301,6 +301,16 @@ def _first_key_of_type(*types):
     return next(key for key, spec in sf.FIELDS.items() if spec.type in types)
 
 
+# WTForms' own messages (translated in WTForms' catalog, not ours: kept out of our extraction).
+WTFORMS_MESSAGES = {
+    "not_integer": "Not a valid integer value.",
+    "not_decimal": "Not a valid decimal value.",
+    "not_date": "Not a valid date value.",
+}
+WTFORMS_TOO_LONG = ("Field cannot be longer than %(max)d character.",
+                    "Field cannot be longer than %(max)d characters.")
+
+
 def phone_messages(form):
     """The checks' messages in the user's language for the field app, placeholders as {min}/{max}.
 
@@ -311,13 +321,11 @@ def phone_messages(form):
     text = form[_first_key_of_type("text")]
     lengths = sorted({spec.max_length for spec in sf.FIELDS.values() if spec.max_length})
     return {
-        "not_integer": integer.gettext("Not a valid integer value."),
-        "not_decimal": form[_first_key_of_type("decimal")].gettext("Not a valid decimal value."),
-        "not_date": form[_first_key_of_type("date")].gettext("Not a valid date value."),
+        "not_integer": integer.gettext(WTFORMS_MESSAGES["not_integer"]),
+        "not_decimal": form[_first_key_of_type("decimal")].gettext(WTFORMS_MESSAGES["not_decimal"]),
+        "not_date": form[_first_key_of_type("date")].gettext(WTFORMS_MESSAGES["not_date"]),
         # Length's message, as WTForms words it for a maximum only (singular or plural by the count)
-        "too_long": {str(n): text.ngettext("Field cannot be longer than %(max)d character.",
-                                           "Field cannot be longer than %(max)d characters.", n) % {"max": n}
-                     for n in lengths},
+        "too_long": {str(n): text.ngettext(*WTFORMS_TOO_LONG, n) % {"max": n} for n in lengths},
         "not_finite": str(NOT_FINITE),
         "future_date": str(FUTURE_DATE),
         "unstorable_text": str(UNSTORABLE_TEXT),
