@@ -102,7 +102,7 @@ def test_the_evaluation_page_links_to_the_confirmation_not_straight_to_finalizin
     auth.login("reviewer-a")
     html = client.get(f"{village_path(world)}?year={YEAR}").get_data(as_text=True)
     assert f'href="{village_path(world)}/finalize?year={YEAR}' in html
-    assert 'method="post" action="/evaluations/village' not in html.split("data-finalize")[1].split("</p>")[0]
+    assert f'action="{village_path(world)}/finalize"' not in html
 
 
 @pytest.mark.parametrize("username", ["viewer-a", "surveyor-a"])
@@ -216,7 +216,7 @@ def test_reopening_is_audited_and_finalizing_again_stores_version_2(auth, world,
     versions = html.split("data-versions")[1]
     assert 'data-version-row="2"' in versions and 'data-version-row="1"' in versions
     assert "Reopened by admin" in versions and "Two surveys were approved with wrong stoves." in versions
-    assert f"version=1" in versions
+    assert "version=1" in versions
     old = client.get(f"{village_path(world)}?year={YEAR}&version=1").get_data(as_text=True)
     assert re.search(r'data-reopened data-version="1"', old)
     assert f'data-score>{first.results["score"]:g}<' in old  # version 1's own figures

@@ -140,11 +140,6 @@ class EvaluationView:
         """Whether the area has a current finalized version (shown or not)."""
         return any(v.current for v in self.versions)
 
-    @property
-    def earlier_versions(self) -> tuple[VersionSummary, ...]:
-        """The reopened versions, newest first."""
-        return tuple(v for v in reversed(self.versions) if not v.current)
-
 
 # ---------------------------------------------------------------- criteria and years
 
@@ -435,7 +430,7 @@ def _farmhouse_rows(farmhouses: list[ScoredFarmhouse]) -> list[dict[str, Any]]:
 
 
 def village_results(village_id: int, info: dict, farmhouses: list[ScoredFarmhouse],
-                     unscorable: list[dict], criteria: CriteriaSet) -> dict[str, Any]:
+                    unscorable: list[dict], criteria: CriteriaSet) -> dict[str, Any]:
     records = [f.record for f in farmhouses]
     evaluation = evaluate_village(records, info["registered"], criteria, key=village_id)
     results = _results(evaluation, info["name"], info["code"], _measure_totals(records, criteria),
