@@ -100,7 +100,9 @@ _FIELD_LIST = (
        usual_min=24.4, usual_max=30.1),
     _f("longitude", "decimal", "household", OPTIONAL, unit="degrees", min=-180, max=180,
        usual_min=113.5, usual_max=118.5),
-    _f("gps_accuracy_m", "decimal", "household", OPTIONAL, unit="m", min=0, usual_max=50),
+    # A bound, though no phone reports such a figure: "1e999" would otherwise be stored as infinity,
+    # which is no JSON number (PostgreSQL refuses it).
+    _f("gps_accuracy_m", "decimal", "household", OPTIONAL, unit="m", min=0, max=100_000, usual_max=50),
     _f("survey_date", "date", "household", REQUIRED, max=TODAY,
        usual_min=SURVEY_YEAR_START, usual_max=SURVEY_YEAR_END),
     # building

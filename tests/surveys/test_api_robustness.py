@@ -141,3 +141,13 @@ def test_no_batch_makes_a_500_and_only_accepted_surveys_are_written(api, world, 
         assert len(results) == len(items)
         created = sum(r["status"] == 201 for r in results)
     assert _counts()[0] == before[0] + created
+
+
+def test_a_number_too_large_for_json_is_refused_not_stored_as_infinity(api, world):
+    api.login("surveyor-a")
+    for number in ("1e999", "1e400", "123456789"):
+        text = json.dumps(body(world.village_a, gps_accuracy_m=0.5)).replace('"gps_accuracy_m": 0.5',
+                                                                             f'"gps_accuracy_m": {number}')
+        response = api.put(new_uuid(), raw=text)
+        assert response.status_code == 422, number
+        assert "gps_accuracy_m" in response.get_json()["errors"]
