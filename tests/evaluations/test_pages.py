@@ -225,3 +225,15 @@ def test_admin_finalizes_the_city_with_every_area_in_it(auth, world, client):
     assert _finalize(auth, "/evaluations/city").status_code == 303
     levels = sorted(e.level for e in db.session.scalars(select(Evaluation)))
     assert levels == ["city"] + ["county"] * 3 + ["township"] * 4 + ["village"] * 4
+
+
+def test_farmhouse_list_sorts_house_numbers_naturally(auth, world, client):
+    from tests.factories import make_household
+
+    for number in ("3组10号", "3组2号", "30组1号", "3组1号"):
+        add_survey(world.village_a, household=make_household(world.village_a, number, "李四"))
+    db.session.commit()
+    auth.login("reviewer-a")
+    html = client.get(f"/evaluations/village/{world.village_a.id}?year={YEAR}&sort=house&dir=asc").get_data(as_text=True)
+    shown = [n for n in re.findall(r"(\d+组\d+号)", html) if n in ("3组10号", "3组2号", "30组1号", "3组1号")]
+    assert list(dict.fromkeys(shown)) == ["3组1号", "3组2号", "3组10号", "30组1号"]

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy import create_engine, select
 
 from village_survey.areas.models import County, Household, Township, Village
+from village_survey.areas.natural import natural_key
 from village_survey.core.errors import DomainError, NotFound
 from village_survey.core.paging import Page
 from village_survey.evaluations.models import Evaluation
@@ -425,7 +426,7 @@ def _farmhouse_rows(farmhouses: list[ScoredFarmhouse]) -> list[dict[str, Any]]:
              "house_number": f.house_number, "total": round(f.record.total, 2) + 0.0,
              "stars": f.record.stars, "base_level": f.record.base_level,
              "zero_carbon": f.record.zero_carbon} for f in farmhouses]
-    rows.sort(key=lambda r: r["house_number"])
+    rows.sort(key=lambda r: natural_key(r["house_number"]))
     return rows
 
 
@@ -561,9 +562,9 @@ def farmhouse_page(view: EvaluationView, sort: str, descending: bool, raw_page: 
     """A page of a village evaluation's farmhouses with the household heads' names."""
     rows = list(view.results.get("farmhouses", []))
     if sort == "score":
-        rows.sort(key=lambda r: (r["total"], r["house_number"]), reverse=descending)
+        rows.sort(key=lambda r: (r["total"], natural_key(r["house_number"])), reverse=descending)
     else:
-        rows.sort(key=lambda r: r["house_number"], reverse=descending)
+        rows.sort(key=lambda r: natural_key(r["house_number"]), reverse=descending)
     page = _page(rows, raw_page)
     ids = [r["household_id"] for r in page.items]
     # names are personal data: read live for the shown rows, never stored in an evaluation
