@@ -84,25 +84,6 @@ def test_a_dropped_connection_during_upload_loses_nothing_and_duplicates_nothing
     assert len(surveys) == 1 and surveys[0].revision == 1
 
 
-def test_a_refused_survey_stays_on_the_phone_and_shows_the_error_at_the_field(live_server, phone, world):
-    page = phone
-    login(page, live_server)
-    open_app(page, live_server)
-    start_survey(page, "甲村")
-    fill_survey(page, complete_answers(house_number="4组6号", head_name="错误户", residents=99))
-    page.wait_for_selector('[data-items] li[data-state="failed"]', timeout=15000)
-    assert "有数据需要处理" in page.locator('[data-items] li[data-state="failed"] [data-reason]').inner_text()
-    # The outbox does not claim that everything is sent, even after a later run with nothing to send.
-    page.locator("[data-sync-now]").click()
-    wait_until(page, "document.querySelector('[data-sync-progress]').textContent.includes('1 份需要处理')")
-    assert _surveys() == []
-    page.locator('[data-items] li[data-state="failed"] a').click()
-    page.wait_for_selector("body[data-ready]")
-    error = page.locator('[data-server-error="residents"]')
-    assert error.is_visible() and "30" in error.inner_text()
-    assert page.locator('[name="residents"]').evaluate("e => e === document.activeElement")
-
-
 def test_two_surveys_and_two_photos_queued_offline_all_arrive(live_server, phone, world, tmp_path, app):
     app.config["PHOTO_FOLDER"] = str(tmp_path / "photos")
     page, context = phone, phone.context
