@@ -57,7 +57,7 @@ def test_a_change_from_last_year_is_flagged_and_shown_beside_the_answer(phones, 
     assert {"code": "changed_from_last_year", "key": "electricity_kwh", "before": 2400, "after": 6000,
             "share": 1.5} in survey_of(uuid).flags
     html = reviewer.client.get(f"/surveys/{uuid}").get_data(as_text=True)
-    assert re.search(r'data-last-year="electricity_kwh">2025: 2,400', html)
+    assert re.search(r'data-last-year="electricity_kwh">2025[^<0-9]*2,400', html)
     assert 'data-last-year="residents"' not in html  # unchanged: nothing beside it
     assert 'data-flags' in html and 'data-flag="changed_from_last_year"' in html
 
@@ -203,3 +203,22 @@ def test_history_tells_who_did_what_between_submitted_versions(phones, household
         ("2", "submitted", "surveyor-a"), ("1", "draft", "surveyor-a")]
     assert "房屋照片不对" in html
     assert re.search(r"<td>常住人口</td><td>5 人</td><td>6 人</td>", html)  # the change after the reopening
+
+
+def test_a_county_with_bounds_of_its_own_is_checked_against_them(app, phones, households, tmp_path,
+                                                                 monkeypatch):
+    bounds = tmp_path / "bounds.toml"
+    bounds.write_text('[city]\nname = "九江市"\nlat = [28.7, 30.1]\nlon = [113.9, 116.9]\n'
+                      '[counties."360402"]\nname = "濂溪区"\nlat = [29.5, 29.68]\nlon = [115.85, 116.15]\n',
+                      encoding="utf-8")
+    monkeypatch.setitem(app.config, "REVIEW_BOUNDS_FILE", str(bounds))
+    inside_city = phones.put("surveyor-a", households["a"][0], latitude=29.7, longitude=116.0)
+    assert {"code": "outside_area", "key": "latitude", "area": "濂溪区"} in survey_of(inside_city).flags
+    elsewhere = phones.put("surveyor-b", households["b"][0], latitude=29.7, longitude=116.0)  # county B: the city
+    assert "outside_area" not in flag_codes(survey_of(elsewhere).flags)
+
+
+def test_the_thresholds_are_settings(app, phones, households, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIEW_FLAG_RULES", {"max_gps_accuracy_m": 5})
+    uuid = phones.put("surveyor-a", households["a"][0], gps_accuracy_m=8)
+    assert {"code": "gps_inaccurate", "key": "gps_accuracy_m", "value": 8.0} in survey_of(uuid).flags

@@ -36,28 +36,42 @@ def _village_id(household):
     return household.village_id if household.village_id is not None else household.village.id
 
 
-def _facts(survey, warning_keys):
-    household = survey.household
+def _county_and_village_points(survey, household, connection, area_bounds):
+    """The county's code (asked only when some county has bounds of its own), and [(lat, lon)] of
+    the village's other farmhouses surveyed that year."""
     village_id = _village_id(household)
-    county_code = db.session.scalar(select(County.code).join(Township, Township.county_id == County.id)
-                                    .join(Village, Village.township_id == Township.id)
-                                    .where(Village.id == village_id))
+    county_code = None
+    if any(key != "city" for key in area_bounds):
+        county_code = connection.scalar(select(County.code).join(Township, Township.county_id == County.id)
+                                        .join(Village, Village.township_id == Township.id)
+                                        .where(Village.id == village_id))
+    if survey.answers.get("latitude") is None or survey.answers.get("longitude") is None:
+        return county_code, []  # nothing to compare
     lat, lon = Survey.answers["latitude"].as_float(), Survey.answers["longitude"].as_float()
     others = Survey.household_id != household.id if household.id is not None else true()
-    points = db.session.execute(
+    points = connection.execute(
         select(lat, lon).join(Household, Survey.household_id == Household.id)
         .where(Household.village_id == village_id, others, Survey.year == survey.year,
                lat.is_not(None), lon.is_not(None)).limit(VILLAGE_POINTS)).all()
+    return county_code, [tuple(point) for point in points]
+
+
+def _facts(survey, warning_keys):
+    household = survey.household
+    # Through the connection: plain rows, without the ORM's bookkeeping, on every save.
+    connection = db.session.connection()
+    area_bounds = bounds()
+    county_code, points = _county_and_village_points(survey, household, connection, area_bounds)
     last_year = None
     if household.id is not None:
-        last_year = db.session.scalar(select(Survey.answers).where(Survey.household_id == household.id,
+        last_year = connection.scalar(select(Survey.answers).where(Survey.household_id == household.id,
                                                                    Survey.year < survey.year)
                                       .order_by(Survey.year.desc()).limit(1))
-    has_house_photo = survey.id is not None and db.session.scalar(
+    has_house_photo = survey.id is not None and connection.scalar(
         select(exists().where(Photo.survey_id == survey.id, Photo.kind == "house")))
     return flag_rules.SurveyFacts(
-        answers=survey.answers, warning_keys=warning_keys, village_points=[tuple(p) for p in points],
-        area=flag_rules.area_of(bounds(), county_code), has_house_photo=bool(has_house_photo),
+        answers=survey.answers, warning_keys=warning_keys, village_points=points,
+        area=flag_rules.area_of(area_bounds, county_code), has_house_photo=bool(has_house_photo),
         last_year=last_year, started_at=survey.started_at,
         submitted_at=survey.submitted_at if survey.status != "draft" else None)
 
