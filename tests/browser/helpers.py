@@ -146,3 +146,34 @@ def remembered_session(page):
         };
       };
     })""")
+
+
+def message(page, key, **params):
+    """A message of the field app as the page shows it, in the page's language: the translated
+    text (from the page's i18n block) with its {placeholders} filled in."""
+    text = page.evaluate("key => JSON.parse(document.getElementById('i18n').textContent)[key]", key)
+    assert text, f"no message {key} on the page"
+    for name, value in params.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
+
+
+def accept_dialogs(page, seen=None):
+    """Accept every confirm() of the page, keeping their texts in `seen` if given."""
+    def accept(dialog):
+        if seen is not None:
+            seen.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+
+
+def server_state_of(uuid):
+    """The survey as the server holds it now (fresh from the database)."""
+    from sqlalchemy import select
+
+    from village_survey.extensions import db
+    from village_survey.surveys.models import Survey
+
+    db.session.expire_all()
+    return db.session.scalars(select(Survey).where(Survey.uuid == uuid)).first()

@@ -23,6 +23,7 @@ import {
   onReachability,
   registerWorker,
   serverReachable,
+  setReachable,
   setRequestTimeout,
   timedFetch,
 } from "./session.js";
@@ -505,6 +506,7 @@ function lockPage() {
 // as a countdown ------------------------------------------------------------------------------------
 
 let running = null;
+let runAgain = false;
 let failures = 0;
 let nextTimer = null;
 let countdownTimer = null;
@@ -594,7 +596,12 @@ async function sync(force = false) {
   }
   if (!db || !maySurvey(session)) return;
   if (running) {
-    if (force) showProgress(t("syncing"), "syncing");
+    // Asked while a run is under way (which may have started before the line came back): say
+    // so, and run once more right after it.
+    if (force) {
+      showProgress(t("syncing"), "syncing");
+      runAgain = true;
+    }
     return;
   }
   if (!navigator.onLine && !force) {
@@ -610,6 +617,10 @@ async function sync(force = false) {
   } finally {
     running = null;
     showNetwork();
+  }
+  if (runAgain) {
+    runAgain = false;
+    await sync(true);
   }
 }
 
@@ -701,6 +712,8 @@ async function logout() {
 function fromWorker(event) {
   if (locked || !db) return;
   const message = event.data;
+  if (message?.type === "progress") setReachable(true);
+  if (message?.type === "done" && message.result) setReachable(!message.result.offline);
   if (message === "outbox-changed") render();
   else if (message?.type === "progress" && !running) onProgress(message);
   else if (message?.type === "done" && !running && message.result) finished(message.result);

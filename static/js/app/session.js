@@ -32,7 +32,8 @@ export const serverReachable = () => reachable;
 export function onReachability(listener) {
   reachabilityListeners.add(listener);
 }
-function setReachable(value) {
+// Also told by the service worker's messages: it answered the worker, or did not.
+export function setReachable(value) {
   if (reachable === value) return;
   reachable = value;
   for (const listener of reachabilityListeners) listener(value);
