@@ -252,6 +252,7 @@ def measure(url, repeat, submitted):
         ("a survey's page for the reviewer", f"/surveys/{with_last_year}?queue="),
     ]
     results = []
+    load_before = os.getloadavg()[0]
     for label, path in pages:
         expect = 302 if path.startswith("/review/next") else 200
         results.append({"page": label, "path": path} | _timed(client, "GET", path, repeat, expect=expect))
@@ -265,6 +266,7 @@ def measure(url, repeat, submitted):
                                          .where(Survey.reviewed_by_id == 1))
         dialect = db.engine.dialect.name
     return {"backend": dialect, "pages": results, "bulk_seconds": bulk_seconds,
+            "load": (load_before, os.getloadavg()[0]),
             "bulk_approved": approved_now, "bulk_max": BULK_MAX}
 
 
@@ -310,7 +312,8 @@ def report(figures, surveys, submitted, build_seconds, skipped):
         lines.append(f"- {f['backend']}: {verdict} the goal: first page {first:.0f} ms, slowest queue view "
                      f"{worst:.0f} ms median. Bulk approval of one township's "
                      f"waiting surveys ({f['bulk_approved']:,}, each its own revision and audit record): "
-                     f"{f['bulk_seconds']:.1f} s (at most {f['bulk_max']:,} per request).")
+                     f"{f['bulk_seconds']:.1f} s (at most {f['bulk_max']:,} per request). Load average of "
+                     f"the machine {f['load'][0]:.1f} before, {f['load'][1]:.1f} after ({os.cpu_count()} cores).")
     for backend, reason in skipped.items():
         lines.append(f"- {backend}: skipped ({reason}).")
     lines.append("")
