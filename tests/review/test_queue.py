@@ -187,3 +187,14 @@ def test_a_decision_outside_the_queue_stays_on_the_survey(reviewer, waiting):
     uuid = waiting["a"][0]
     response = reviewer.post(f"/surveys/{uuid}/review", {"action": "approve"}, token_from=f"/surveys/{uuid}")
     assert response.headers["Location"] == f"/surveys/{uuid}"
+
+
+def test_a_mangled_queue_parameter_counts_as_the_default_queue(reviewer, waiting):
+    from urllib.parse import quote
+
+    newest = list(reversed(waiting["a"] + waiting["a2"]))
+    for queue in ("&".join(f"f{n}=1" for n in range(40)), "status=%ZZ&page=x", "township=-5&flag=;drop"):
+        response = reviewer.client.get(f"/review/next?queue={quote(queue)}&after={newest[0]}")
+        assert response.status_code == 302 and response.headers["Location"].startswith(f"/surveys/{newest[1]}")
+        page = reviewer.client.get(f"/surveys/{newest[0]}?queue={quote(queue)}")
+        assert page.status_code == 200 and 'name="queue" value=""' in page.get_data(as_text=True)

@@ -52,7 +52,11 @@ class QueueFilter:
     @classmethod
     def from_query_string(cls, text):
         """From the `queue` parameter that carries the filters through the survey pages."""
-        return cls.from_args(dict(parse_qsl(text or "", max_num_fields=20)) if isinstance(text, str) else {})
+        try:
+            args = dict(parse_qsl(text, max_num_fields=20)) if isinstance(text, str) else {}
+        except ValueError:  # more fields than filters: not a queue of ours
+            args = {}
+        return cls.from_args(args)
 
     def args(self):
         """The filters that differ from the defaults, as query parameters."""
