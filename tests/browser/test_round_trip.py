@@ -24,7 +24,7 @@ from tests.browser.helpers import (
     wait_for_count,
     wait_until,
 )
-from tests.factories import complete_answers, make_household
+from tests.factories import complete_answers, make_household, make_user
 from village_survey.extensions import db
 from village_survey.surveys.forms import answers_to_formdata
 from village_survey.surveys.models import Photo, Survey
@@ -132,7 +132,7 @@ def test_a_returned_survey_shows_its_comment_and_is_fixed_and_resubmitted_offlin
     wait_for_count(page, 0)
     survey = server_state_of(uuid)
     assert survey.status == "submitted" and survey.answers["residents"] == 5
-    assert survey.answers["head_name"] == "回访户"
+    assert survey.answers["head_name"] == "回访户" and survey.started_at is not None  # when the phone began
     line = page.locator(f'[data-items] li[data-uuid="{uuid}"]')
     assert line.get_attribute("data-state") == "sent"
     assert message(page, "server_submitted") in line.inner_text()
@@ -284,3 +284,74 @@ def test_export_then_import_gives_back_every_survey_and_photo(live_server, phone
     [photo] = db.session.scalars(select(Photo)).all()
     assert photo.survey_id == survey.id and photo.kind == "house" and photo.content_type == "image/jpeg"
     assert page.locator('[data-items] li[data-state="draft"]').count() == 1  # the draft came back too
+
+
+def test_a_submission_that_no_reviewer_has_decided_on_may_be_withdrawn_for_the_phones_change(
+        live_server, phone, world):
+    page = phone
+    login(page, live_server)
+    open_app(page, live_server)
+    uuid, lift = _sent_without_hearing_back(page, "3组4号", "撤回户")
+    page.locator(f'[data-items] li[data-uuid="{uuid}"] a').click()
+    _change_residents_and_submit(page, 8)
+
+    lift()
+    _sync_now(page)
+    line = page.locator(f'[data-items] li[data-uuid="{uuid}"][data-state="failed"][data-server-status="submitted"]')
+    line.wait_for()
+    assert line.locator("[data-explained]").inner_text() == message(page, "submitted_explained")
+    assert server_state_of(uuid).answers["residents"] == 4
+    line.locator("[data-withdraw]").click()
+    wait_until(page, f"document.querySelector('[data-items] li[data-uuid=\"{uuid}\"]').dataset.state === 'sent'")
+    survey = server_state_of(uuid)
+    assert (survey.status, survey.answers["residents"]) == ("submitted", 8)
+
+
+def test_a_colleagues_returned_survey_is_offered_until_they_submit_it_again(live_server, phone, world):
+    colleague = make_user("surveyor-a-2", "surveyor", township=world.township_a)
+    household = make_household(world.village_a, "6组1号", "同事户")
+    db.session.commit()
+    uuid = str(uuid_module.uuid4())
+    save_survey(colleague, uuid, form_version=1, year=YEAR, status="submitted", household_id=household.id,
+                formdata=answers_to_formdata(_answers("6组1号", "同事户")))
+    db.session.commit()
+    _review(world, uuid, "return", "请核对电话")
+    page = phone
+    login(page, live_server)
+    open_app(page, live_server)
+    line = _todo_line(page, uuid)
+    line.wait_for()
+    assert "请核对电话" in line.locator("[data-comment]").inner_text()
+
+    save_survey(colleague, uuid, form_version=1, year=YEAR, status="submitted", household_id=household.id,
+                formdata=answers_to_formdata(_answers("6组1号", "同事户", phone="13900000000")))
+    db.session.commit()
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    wait_until(page, f"document.querySelector('[data-items] li[data-uuid=\"{uuid}\"]')?.dataset.serverStatus"
+                     " === 'submitted'")
+    assert line.count() == 0  # no longer to fix here
+
+
+def test_a_household_not_surveyed_this_year_starts_from_last_years_answers(live_server, phone, world):
+    save_survey(world.surveyor_a, str(uuid_module.uuid4()), form_version=1, year=YEAR - 1, status="submitted",
+                household_id=world.household_a.id,
+                formdata=answers_to_formdata(complete_answers(residents=6, survey_date=f"{YEAR - 1}-05-01")))
+    db.session.commit()
+    page = phone
+    login(page, live_server)
+    open_app(page, live_server)
+    village = page.locator(f'[data-to-survey] li[data-village="{world.village_a.id}"]')
+    assert message(page, "village_counts", surveyed=0, total=1, left=1) in village.inner_text()
+    village.locator("summary").click()
+    village.locator(f'li[data-household="{world.household_a.id}"] [data-start-previous]').click()
+    page.wait_for_url("**/app/survey#*")
+    page.wait_for_selector("body[data-ready]")
+    assert page.locator('[name="residents"]').input_value() == "6"
+    assert page.locator('[name="head_name"]').input_value() == "王甲"
+    # Today on the phone's own calendar, not last year's date.
+    assert page.locator('[name="survey_date"]').input_value() == page.evaluate("new Date().toLocaleDateString('sv')")
+    page.goto(page.url.split("/app/")[0] + "/app/")
+    page.wait_for_selector("body[data-ready]")
+    # Started on the phone: no longer listed as not surveyed.
+    assert page.locator(f'[data-to-survey] li[data-village="{world.village_a.id}"]').count() == 0

@@ -463,7 +463,8 @@ async function startSurvey(villageId, household, previousAnswers) {
   const answers = previousAnswers ? { ...previousAnswers } : {};
   delete answers.survey_date;
   if (household) Object.assign(answers, { house_number: household.house_number, head_name: household.head_name });
-  answers.survey_date = today.toISOString().slice(0, 10);
+  // Today on the phone's calendar (toISOString alone would give the UTC date: yesterday before 8 am in China).
+  answers.survey_date = new Date(today.getTime() - today.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
   const item = {
     uuid: crypto.randomUUID(), state: "draft", status: "draft", year: today.getFullYear(), made_by: session.user.id,
     form_version: Number(document.body.dataset.formVersion || 0) || null,
@@ -507,6 +508,7 @@ function lockPage() {
 
 let running = null;
 let runAgain = false;
+let rechecked = false; // the colleagues' returned surveys kept here, asked about once per visit
 let failures = 0;
 let nextTimer = null;
 let countdownTimer = null;
@@ -611,9 +613,11 @@ async function sync(force = false) {
   clearTimeout(nextTimer);
   stopCountdown();
   showProgress(t("syncing"), "syncing");
-  running = syncOutbox(db, { force, onProgress });
+  running = syncOutbox(db, { force, onProgress, recheck: !rechecked });
   try {
-    await finished(await running);
+    const result = await running;
+    rechecked = rechecked || !(result.offline || result.needLogin || result.otherUser);
+    await finished(result);
   } finally {
     running = null;
     showNetwork();

@@ -19,7 +19,7 @@
 // `base_revision` is the server revision the phone's answers start from, sent with them: the
 // server refuses a change made before a return (409 with its state) even if the pull missed it.
 
-import { get, getAll, logoutPending, ownerOf, put } from "./store.js";
+import { del, get, getAll, logoutPending, ownerOf, photosOf, put } from "./store.js";
 import { timedFetch, uploadTimeout } from "./session.js";
 
 const BATCH = 10; // surveys per request: one round trip instead of ten on a slow line
@@ -305,7 +305,29 @@ async function pull(db) {
   return changed;
 }
 
-async function run(db, { force = false, onProgress = () => {} } = {}) {
+// A returned survey of a colleague, kept here to be fixed, leaves the pull once its maker submits
+// it again: ask the server about each such survey the phone still shows as returned.
+async function recheckPulled(db) {
+  for (const item of await getAll(db, "surveys")) {
+    if (!item.pulled || !toFix(item)) continue;
+    let response;
+    let data;
+    try {
+      response = await timedFetch(`/api/v1/surveys/${item.uuid}`, SAME_ORIGIN);
+      data = await response.json().catch(() => null);
+    } catch (error) {
+      throw new Unreachable(String(error));
+    }
+    if (response.status === 404) {
+      for (const photo of await photosOf(db, item.uuid)) await del(db, "photos", photo.photo_uuid);
+      await del(db, "surveys", item.uuid);
+    } else if (response.ok && data) {
+      await applyServerState(db, data);
+    }
+  }
+}
+
+async function run(db, { force = false, recheck = false, onProgress = () => {} } = {}) {
   const result = { sent: 0, refused: 0, pulled: 0, photos: 0, offline: false, needLogin: false,
                    logoutPending: false, otherUser: null };
   if (await logoutPending()) return { ...result, logoutPending: true };
@@ -315,6 +337,7 @@ async function run(db, { force = false, onProgress = () => {} } = {}) {
     token = await freshToken(owner);
     onProgress({ kind: "pull" });
     result.pulled = await pull(db);
+    if (recheck) await recheckPulled(db);
     const now = Date.now();
     const due = [];
     for (const item of await getAll(db, "surveys")) {
