@@ -338,9 +338,18 @@ def test_a_household_not_surveyed_this_year_starts_from_last_years_answers(live_
                 household_id=world.household_a.id,
                 formdata=answers_to_formdata(complete_answers(residents=6, survey_date=f"{YEAR - 1}-05-01")))
     db.session.commit()
-    page = phone
+    page, context = phone, phone.context
     login(page, live_server)
     open_app(page, live_server)
+    # Last year's answers are kept on the phone: the survey may start from them without signal.
+    wait_until(page, """new Promise((resolve) => {
+      const open = indexedDB.open(`vs-user-%d`);
+      open.onsuccess = () => {
+        const kept = open.result.transaction("kv").objectStore("kv").get("previous");
+        kept.onsuccess = () => { open.result.close(); resolve(Boolean(kept.result)); };
+      };
+    })""" % world.surveyor_a.id)
+    go_offline(context)
     village = page.locator(f'[data-to-survey] li[data-village="{world.village_a.id}"]')
     assert message(page, "village_counts", surveyed=0, total=1, left=1) in village.inner_text()
     village.locator("summary").click()

@@ -280,3 +280,4 @@ def test_the_openapi_document_describes_the_pull(api, world):
     assert "400" in get["responses"]
     assert "started_at" in document["components"]["schemas"]["SurveyPut"]["properties"]
     assert "base_revision" in document["components"]["schemas"]["SurveyPut"]["properties"]
+    assert {"/todo", "/todo/previous"} <= set(document["paths"])

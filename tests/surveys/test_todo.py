@@ -112,7 +112,7 @@ def test_the_dashboard_of_a_reviewer_has_no_todo(api, world, client):
     assert "data-todo" not in client.get("/").get_data(as_text=True)
 
 
-def test_the_todo_api_gives_the_phone_last_years_answers_to_start_from(api, world):
+def test_the_todo_api_names_last_years_surveys_and_gives_their_answers_by_village(api, world):
     work = _township_a_with_work(api, world)
     api.login("surveyor-a")
     data = api.client.get("/api/v1/todo").get_json()
@@ -124,9 +124,20 @@ def test_the_todo_api_gives_the_phone_last_years_answers_to_start_from(api, worl
     [village] = data["villages"]
     assert (village["surveyed"], village["not_surveyed"]) == (3, 3)
     first = village["to_survey"][0]
-    assert first["house_number"] == "1组1号" and first["previous"]["year"] == YEAR - 1
-    assert first["previous"]["answers"]["residents"] == 6
+    assert first["house_number"] == "1组1号" and first["previous"] == {"uuid": work["last_year"], "year": YEAR - 1}
     assert village["to_survey"][1]["previous"] is None
+    # Their answers come a village at a time.
+    previous = api.client.get(f"/api/v1/todo/previous?village={world.village_a.id}").get_json()
+    assert previous["user_id"] == world.surveyor_a.id
+    assert list(previous["previous"]) == [str(world.household_a.id)]
+    assert previous["previous"][str(world.household_a.id)]["answers"]["residents"] == 6
+
+
+def test_previous_answers_of_a_village_outside_the_area_are_404(api, world):
+    api.login("surveyor-a")
+    assert api.client.get(f"/api/v1/todo/previous?village={world.village_b.id}").status_code == 404
+    response = api.client.get("/api/v1/todo/previous")
+    assert response.status_code == 400 and response.get_json()["code"] == "bad_request"
 
 
 def test_the_todo_api_needs_a_login(client, world):

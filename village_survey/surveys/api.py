@@ -14,7 +14,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from village_survey import access
 from village_survey import survey_fields as sf
-from village_survey.access import villages_query
+from village_survey.access import get_in_scope_or_404, villages_query
 from village_survey.areas.models import Household, Township, Village, utcnow
 from village_survey.core.errors import CODES, DomainError
 from village_survey.extensions import db
@@ -102,9 +102,23 @@ def villages():
 @bp.get("/todo")
 def surveyor_todo():
     """The user's to-do (surveys.todo): returned surveys, drafts, and the households of the area
-    not surveyed this year, each with its latest earlier survey's answers to start from."""
+    not surveyed this year, each naming its latest earlier survey."""
     found = todo.todo_of(current_user, dt.date.today().year)
-    return jsonify(todo.as_json(found, with_previous_answers=True) | {"user_id": current_user.id})
+    return jsonify(todo.as_json(found) | {"user_id": current_user.id})
+
+
+@bp.get("/todo/previous")
+def previous_answers():
+    """The answers of the latest earlier survey of each household of a village not surveyed this
+    year: the phone keeps them, so that a survey started without signal can start from them."""
+    village_id = request.args.get("village", type=int)
+    if village_id is None:
+        return _error(400, _("Name a village: ?village=<id>."))
+    get_in_scope_or_404(Village, village_id, current_user)
+    found = todo.previous_answers(current_user, dt.date.today().year, village_id)
+    return jsonify(user_id=current_user.id, village_id=village_id, previous={
+        str(household_id): {"uuid": s.uuid, "year": s.year, "answers": s.answers}
+        for household_id, s in found.items()})
 
 
 # --- the phone's pull: what changed on the server since its last look -----------------------------
@@ -294,7 +308,7 @@ def _save(raw_uuid, body):
         result = save_survey_once_more_on_race(
             current_user, uuid, form_version=body.get("form_version"), year=body.get("year"),
             status=body.get("status"), formdata=formdata, village_id=body.get("village_id"),
-            household_id=body.get("household_id"), started_at=started_at)
+            household_id=body.get("household_id"), started_at=started_at, seen_revision=base_revision)
     except DomainError as error:
         db.session.rollback()
         body = error.body()

@@ -143,6 +143,21 @@ def openapi_document(today=None):
                     "400": json_error | {"description": "updated_since without a time zone or not a time, a "
                                                         "cursor the server did not give, a limit outside 1–500"},
                     "401": json_error | {"description": "not logged in"}}}},
+            "/todo": {"get": {
+                "summary": "The user's to-do: returned surveys, drafts, and per village of the area the "
+                           "households not surveyed this year, each naming its latest earlier survey",
+                "security": [{"session": []}],
+                "responses": {"200": {"description": "the to-do"},
+                              "401": json_error | {"description": "not logged in"}}}},
+            "/todo/previous": {"get": {
+                "summary": "The answers of the latest earlier survey of each household of a village not "
+                           "surveyed this year (where a new survey may start), by household id",
+                "security": [{"session": []}],
+                "parameters": [{"name": "village", "in": "query", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "the answers"},
+                              "400": json_error | {"description": "no village named"},
+                              "404": json_error | {"description": "outside the user's area"}}}},
             "/surveys/{uuid}": {
                 "parameters": [uuid_param],
                 "get": {"summary": "The server's state of a survey", "security": [{"session": []}],

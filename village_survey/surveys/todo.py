@@ -92,9 +92,10 @@ def _village_counts(user, year):
             for village, township, households, surveyed in db.session.execute(stmt)]
 
 
-def _households_to_survey(user, year):
-    """Households of the area with no survey of `year`, in village and natural house-number
-    order, each with its latest earlier survey (one query); at most MAX_HOUSEHOLDS + 1."""
+def _households_to_survey(user, year, village_id=None):
+    """Households of the area (or of one of its villages) with no survey of `year`, in village and
+    natural house-number order, each with its latest earlier survey (one query); at most
+    MAX_HOUSEHOLDS + 1."""
     latest = (select(Survey.household_id, func.max(Survey.year).label("year"))
               .where(Survey.year < year).group_by(Survey.household_id).subquery())
     previous = aliased(Survey)
@@ -104,6 +105,8 @@ def _households_to_survey(user, year):
             .outerjoin(previous, and_(previous.household_id == Household.id, previous.year == latest.c.year))
             .order_by(Village.code, Household.sort_key, Household.house_number)
             .limit(MAX_HOUSEHOLDS + 1))
+    if village_id is not None:
+        stmt = stmt.where(Household.village_id == village_id)
     return [HouseholdToSurvey(id=h.id, village_id=h.village_id, house_number=h.house_number,
                               head_name=h.head_name, previous=earlier)
             for h, earlier in db.session.execute(stmt)]
@@ -126,6 +129,15 @@ def todo_of(user, year):
     return Todo(year=year, returned=returned, drafts=drafts, villages=villages, truncated=truncated)
 
 
+def previous_answers(user, year, village_id):
+    """{household id: its latest earlier survey} for the households of one village of the user's
+    area not surveyed in `year` that have one (what a new survey may start from)."""
+    if not access.may_survey(user) or not access.is_row_id(village_id):
+        return {}
+    return {h.id: h.previous for h in _households_to_survey(user, year, village_id)[:MAX_HOUSEHOLDS]
+            if h.previous is not None}
+
+
 def _survey_line(survey):
     return {"uuid": survey.uuid, "status": survey.status, "year": survey.year, "revision": survey.revision,
             "reviewer_comment": survey.reviewer_comment, "village_id": survey.household.village_id,
@@ -134,17 +146,14 @@ def _survey_line(survey):
             "updated_at": survey.updated_at.isoformat() + "Z"}
 
 
-def as_json(todo, with_previous_answers=False):
-    """The to-do as the API answers it; the field app keeps the previous answers on the phone, so
-    that a survey started without signal can start from last year's."""
+def as_json(todo):
+    """The to-do as the API answers it. Earlier surveys are named, not given: their answers (a
+    megabyte for a large township) come a village at a time (`previous_answers`)."""
 
     def previous(household):
         if household.previous is None:
             return None
-        found = {"uuid": household.previous.uuid, "year": household.previous.year}
-        if with_previous_answers:
-            found["answers"] = household.previous.answers
-        return found
+        return {"uuid": household.previous.uuid, "year": household.previous.year}
 
     return {
         "year": todo.year,

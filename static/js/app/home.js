@@ -260,13 +260,53 @@ async function render() {
 
 function startButtons(village, household) {
   const box = el("span", { className: "inline" });
-  if (household.previous?.answers) {
+  if (household.previous) {
     box.append(button(t("start_from_previous", { year: household.previous.year }),
-                      () => startSurvey(village.id, household, household.previous.answers), { startPrevious: "" }));
+                      () => startFromPrevious(village.id, household), { startPrevious: "" }));
   }
-  box.append(button(household.previous?.answers ? t("start_empty") : t("start"),
+  box.append(button(household.previous ? t("start_empty") : t("start"),
                     () => startSurvey(village.id, household, null), { startEmpty: "" }));
   return box;
+}
+
+// Last year's answers of a village's households, kept on the phone (asked for once a day per
+// village while online), so that a survey started without signal can start from them.
+const today = () => new Date().toLocaleDateString("sv");
+
+async function fetchPrevious(villageId) {
+  try {
+    const response = await timedFetch(`/api/v1/todo/previous?village=${villageId}`, SAME_ORIGIN);
+    const data = response.ok ? await response.json() : null;
+    if (!data || data.user_id !== session?.user.id || !db) return null;
+    const kept = (await get(db, "kv", "previous")) || {};
+    kept[villageId] = { day: today(), households: data.previous };
+    await put(db, "kv", kept, "previous");
+    return kept[villageId];
+  } catch (error) {
+    return null;
+  }
+}
+
+async function keepPreviousAnswers() {
+  const kept = (await get(db, "kv", "previous")) || {};
+  for (const village of todo?.villages || []) {
+    if (!village.to_survey.some((h) => h.previous) || kept[village.id]?.day === today()) continue;
+    if (!(await fetchPrevious(village.id))) return; // no signal: another time
+  }
+}
+
+async function previousAnswers(villageId, householdId) {
+  const kept = ((await get(db, "kv", "previous")) || {})[villageId] || (await fetchPrevious(villageId));
+  return kept?.households?.[householdId]?.answers || null;
+}
+
+async function startFromPrevious(villageId, household) {
+  const answers = await previousAnswers(villageId, household.id);
+  if (!answers) {
+    showStatus(t("previous_needs_signal"), "warning", null, "previous");
+    return;
+  }
+  await startSurvey(villageId, household, answers);
 }
 
 function renderToSurvey(items) {
@@ -307,6 +347,7 @@ async function loadTodo(online) {
       if (data && data.user_id === session.user.id) {
         todo = data;
         await put(db, "kv", data, "todo");
+        keepPreviousAnswers(); // in the background
         return;
       }
     } catch (error) {
@@ -368,7 +409,7 @@ function fillHouseholds() {
 function previousOf(householdId) {
   for (const village of todo?.villages || []) {
     const found = village.to_survey.find((h) => h.id === householdId);
-    if (found) return found.previous?.answers ? found.previous : null;
+    if (found) return found.previous || null;
   }
   return null;
 }
@@ -480,8 +521,11 @@ async function newSurvey(event) {
   const village = selectedVillage();
   if (!village || $("[data-new-survey] button[type=submit]").disabled) return;
   const household = selectedHousehold();
-  const previous = household && $("[data-from-previous]").checked ? previousOf(household.id) : null;
-  await startSurvey(village.id, household, previous?.answers || null);
+  if (household && previousOf(household.id) && $("[data-from-previous]").checked) {
+    await startFromPrevious(village.id, household);
+  } else {
+    await startSurvey(village.id, household, null);
+  }
 }
 
 // The phone after a logout: the login prompt and nothing else, until someone logs in; a logout
