@@ -91,7 +91,8 @@ def test_summary_lists_missing_answers_and_asks_to_confirm_warnings(auth, world,
 def test_history_shows_who_changed_what(auth, world, client, api):
     api.login("surveyor-a")
     uuid = new_uuid()
-    api.put(uuid, body(world.village_a, status="draft", household=world.household_a))
+    api.put(uuid, body(world.village_a, household=world.household_a))  # submitted: a revision of its own
+    api.client.post(f"/api/v1/surveys/{uuid}/withdraw", headers={"X-CSRFToken": api.token})
     api.put(uuid, body(world.village_a, status="draft", household=world.household_a, residents=7))
     html = client.get(f"/surveys/{uuid}/history").get_data(as_text=True)
     assert "常住人口" in html and "surveyor-a" in html

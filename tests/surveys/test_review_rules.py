@@ -70,3 +70,38 @@ def test_permissions_by_role(world):
     assert access.may_edit_survey(world.surveyor_a, Survey(status="returned"))
     assert not access.may_edit_survey(world.surveyor_a, Survey(status="submitted"))
     assert not access.may_add_photo(world.surveyor_a, Survey(status="approved"))
+
+
+def _returned(app, auth, api, world):
+    uuid = new_uuid()
+    assert api.login("surveyor-a").put(uuid, body(world.village_a, household=world.household_a)).status_code == 201
+    reviewer = type(auth)(app.test_client())
+    reviewer.login("reviewer-a")
+    page = f"/surveys/{uuid}"
+    reviewer.post(f"{page}/review", {"action": "return", "comment": "请核对户籍人口"}, token_from=page)
+    return uuid
+
+
+def _status(uuid):
+    db.session.expire_all()
+    return db.session.scalars(select(Survey.status).where(Survey.uuid == uuid)).one()
+
+
+def test_a_returned_survey_resubmitted_unchanged_on_the_website_is_submitted_again(app, auth, api, world):
+    uuid = _returned(app, auth, api, world)
+    page = f"/surveys/{uuid}/edit?step=summary"
+    response = auth.post(page, {"confirm_warnings": "y"}, token_from=page)
+    assert response.status_code == 302
+    assert _status(uuid) == "submitted"
+
+
+def test_an_unchanged_replay_after_a_return_changes_nothing_but_a_resubmission_after_reading_does(
+        app, auth, api, world):
+    uuid = _returned(app, auth, api, world)
+    unchanged = body(world.village_a, household=world.household_a)
+    assert api.put(uuid, unchanged).status_code == 200  # the old submission sent again (a lost reply)
+    assert _status(uuid) == "returned"
+    revision = db.session.scalars(select(Survey.revision).where(Survey.uuid == uuid)).one()
+    response = api.put(uuid, unchanged | {"base_revision": revision})  # the surveyor read the comment
+    assert response.status_code == 200 and response.get_json()["status"] == "submitted"
+    assert _status(uuid) == "submitted"

@@ -36,7 +36,9 @@ def test_villages_lists_only_the_users_township_with_households(api, world):
     assert answer["user_id"] == world.surveyor_a.id  # the phone keeps the list for this user only
     villages = answer["villages"]
     assert [v["name"] for v in villages] == ["甲村"]
-    assert villages[0]["households"] == [{"id": world.household_a.id, "house_number": "1组1号", "head_name": "王甲"}]
+    # Each household with its survey of this year, if any (the phone warns at selection).
+    assert villages[0]["households"] == [{"id": world.household_a.id, "house_number": "1组1号", "head_name": "王甲",
+                                          "survey": None}]
 
 
 def test_new_survey_is_created_with_201_and_a_new_household(api, world):
@@ -61,14 +63,17 @@ def test_identical_resubmission_creates_no_duplicate_and_no_revision(api, world)
     assert _counts() == before
 
 
-def test_draft_update_is_200_with_a_new_revision(api, world):
+def test_draft_updates_are_200_and_fold_into_the_drafts_revision(api, world):
     api.login("surveyor-a")
     uuid = new_uuid()
     assert api.put(uuid, body(world.village_a, status="draft", household=world.household_a)).status_code == 201
     response = api.put(uuid, body(world.village_a, status="draft", household=world.household_a, residents=5))
-    assert response.status_code == 200 and response.get_json()["revision"] == 2
-    revision = db.session.scalars(select(SurveyRevision).where(SurveyRevision.number == 2)).one()
-    assert revision.changes == {"residents": [4, 5]}
+    # Autosaves of one draft by its surveyor are one revision, whose changes hold them all.
+    assert response.status_code == 200 and response.get_json()["revision"] == 1
+    revision = db.session.scalars(select(SurveyRevision)).one()
+    assert revision.changes["residents"] == [None, 5]
+    submitted = api.put(uuid, body(world.village_a, household=world.household_a, residents=5))
+    assert submitted.get_json()["revision"] == 2
 
 
 def test_a_draft_may_be_incomplete_but_a_submission_may_not(api, world):

@@ -193,11 +193,13 @@ def _resolve_household(user, village_id, household_id, answers):
 
 
 def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=None, household_id=None,
-                today=None, started_at=None):
+                today=None, started_at=None, seen_revision=None):
     """Create or update the survey `uuid`; raise SurveyError (4xx) and write nothing when refused.
 
     `started_at` (naive UTC) is when the surveyor started it, if known; the survey's review
-    flags are computed again with every change.
+    flags are computed again with every change. `seen_revision` is the server revision the
+    surveyor's answers start from, when the client knows it: the same answers sent again after a
+    return are a resubmission if the surveyor saw the return, else a replay that changes nothing.
     """
     if not access.may_survey(user):
         raise Forbidden()
@@ -212,7 +214,9 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
 
     survey = find_survey(uuid, user)
     if survey is not None:
-        if survey.content_hash == digest:
+        resubmits = (survey.status == "returned" and status == "submitted" and seen_revision is not None
+                     and seen_revision >= survey.revision)
+        if survey.content_hash == digest and not resubmits:
             return SaveResult(survey, warnings=checked.warnings)
         if survey.status not in EDITABLE:
             raise SurveyError(409, _("This survey is %(status)s and cannot be changed now. Ask the "

@@ -223,7 +223,8 @@ def _summary(survey):
             try:
                 save_survey_once_more_on_race(current_user, survey.uuid, form_version=survey.form_version,
                                               year=survey.year, status="submitted",
-                                              formdata=answers_to_formdata(survey.answers))
+                                              formdata=answers_to_formdata(survey.answers),
+                                              seen_revision=survey.revision)
             except SurveyError as error:
                 flash(error.message, "error")
             else:
