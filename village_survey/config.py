@@ -53,6 +53,11 @@ class Config:
     PHOTO_FOLDER = os.environ.get("PHOTO_FOLDER")
     PHOTO_MAX_BYTES = 10_000_000
     PAGE_SIZE = 25
+    # Review flags: thresholds by name (see review/flags.py FlagRules, e.g.
+    # {"max_gps_accuracy_m": 50, "min_minutes": 3}), and the file of the areas' GPS bounds (TOML;
+    # empty: review/bounds.toml, the city's extent).
+    REVIEW_FLAG_RULES = {}
+    REVIEW_BOUNDS_FILE = os.environ.get("REVIEW_BOUNDS_FILE")
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Published in the README; production refuses to start while a demo account still has it.
     DEMO_PASSWORD = "demo12345"

@@ -20,6 +20,8 @@ class Survey(db.Model):
         CheckConstraint("status IN ('draft','submitted','approved','returned')", name="status"),
         # The review queue: what waits, newest first.
         Index("ix_surveys_status_submitted_at", "status", "submitted_at"),
+        # The queue's counts and filters by area: the surveys of a status, joined to their households.
+        Index("ix_surveys_status_household_id", "status", "household_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # Given by the phone when the survey is created: the key of the idempotent sync API.
