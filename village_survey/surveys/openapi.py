@@ -12,7 +12,7 @@ def _answer_schema(spec, today):
     if spec.type in ("text",):
         schema = {"type": "string", "maxLength": spec.max_length}
         if spec.characters:
-            schema["pattern"] = r"^[0-9+\- ]*$"
+            schema["pattern"] = sf.characters_pattern(spec.key)
     elif spec.type == "code":
         schema = {"type": "string", "enum": list(spec.codes)}
     elif spec.type == "bool":
