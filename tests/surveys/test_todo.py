@@ -91,6 +91,12 @@ def test_users_who_do_not_survey_get_no_households_to_visit(api, world):
         assert todo.villages == [] and todo.returned == [] and todo.drafts == []
 
 
+def test_households_to_visit_are_listed_for_a_township_not_for_a_whole_county_or_city(api, world):
+    _township_a_with_work(api, world)
+    assert todo_of(world.surveyor_a, YEAR).villages
+    assert todo_of(world.admin, YEAR).villages == []  # an admin may survey, but not the whole city's list
+
+
 def test_the_dashboard_shows_the_todo_in_order_with_last_years_answers_offered(api, world, client):
     work = _township_a_with_work(api, world)
     api.login("surveyor-a")

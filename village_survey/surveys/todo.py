@@ -114,11 +114,12 @@ def _households_to_survey(user, year, village_id=None):
 
 def todo_of(user, year):
     """The user's to-do for `year`: returned surveys first (latest return first), then drafts
-    (latest change first), then, for users who survey, the villages of their area with the
+    (latest change first), then, for users who survey a township, its villages with the
     households not surveyed this year."""
     returned = _surveys(user, "returned", Survey.reviewed_at.desc())
     drafts = _surveys(user, "draft", Survey.updated_at.desc())
-    if not access.may_survey(user):
+    # The households to visit are a township's list: a county or the city is the review desk's.
+    if not access.may_survey(user) or user.scope_level != "township":
         return Todo(year=year, returned=returned, drafts=drafts, villages=[])
     villages = _village_counts(user, year)
     households = _households_to_survey(user, year)

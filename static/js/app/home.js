@@ -252,6 +252,7 @@ async function render() {
   $("[data-todo-items]").hidden = !todoItems.length;
   $("[data-phone-items]").replaceChildren(...(others.length ? others.map(itemLine) : [emptyLine()]));
   renderToSurvey(items);
+  $("[data-todo-empty]").hidden = Boolean(todoItems.length || $("[data-to-survey]").childElementCount);
   await renderRefusedPhotos(items);
   await refreshCounts();
 }
