@@ -206,3 +206,34 @@ def test_the_logout_warning_counts_drafts_and_refused_surveys_too(live_server, p
                        + message(page, "logout_breakdown", queued=1, drafts=1, refused=1, photos=0))
     assert page.locator("[data-app]").is_visible()  # dismissed: still logged in, nothing lost
     go_online(context)
+
+
+RECORD_PROGRESS = """() => {
+  window.progressSeen = [];
+  const progress = document.querySelector("[data-sync-progress]");
+  new MutationObserver(() => window.progressSeen.push([progress.dataset.about, progress.textContent]))
+    .observe(progress, { childList: true, characterData: true, subtree: true, attributes: true });
+}"""
+
+
+def test_the_page_shows_the_progress_of_a_send_in_the_background(live_server, phone, world):
+    page, context = phone, phone.context
+    login(page, live_server)
+    open_app(page, live_server)
+    # The server cannot be reached (the browser still thinks it is online, so no `online` event
+    # will make the page send by itself later).
+    context.route("**/api/v1/**", lambda route: route.abort("connectionrefused"))
+    start_survey(page, "甲村")
+    fill_survey(page, _answers("5组4号", "后台户"))
+    assert page.locator("[data-outbox-count]").inner_text() == "1"
+    context.unroute("**/api/v1/**")
+    page.evaluate(RECORD_PROGRESS)
+
+    page.evaluate("navigator.serviceWorker.controller.postMessage('sync')")  # the worker sends
+    wait_for_count(page, 0)
+    _progress_about(page, "done")
+    seen = page.evaluate("window.progressSeen")
+    assert ["sending", message(page, "sending", n=1, total=1)] in seen  # while it sent, not only after
+    assert not any(about == "syncing" for about, _text in seen)  # the page did not send it itself
+    assert _progress(page).inner_text() == message(page, "sent_all")
+    assert server_state_of(page.locator("[data-items] li[data-uuid]").first.get_attribute("data-uuid"))
