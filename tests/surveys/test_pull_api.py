@@ -281,3 +281,11 @@ def test_the_openapi_document_describes_the_pull(api, world):
     assert "started_at" in document["components"]["schemas"]["SurveyPut"]["properties"]
     assert "base_revision" in document["components"]["schemas"]["SurveyPut"]["properties"]
     assert {"/todo", "/todo/previous"} <= set(document["paths"])
+
+
+def test_the_duplicate_household_refusal_says_which_household_in_words(api, world):
+    api.login("surveyor-a")
+    _made(api, world.village_a, house_number="1组1号", head_name="王甲")
+    data = api.put(new_uuid(), body(world.village_a, household=world.household_a, residents=2)).get_json()
+    assert "1组1号" in data["error"] and "王甲" in data["error"] and "已提交" in data["error"]
+    assert data["errors"]["household_id"] == [data["error"]]

@@ -258,25 +258,6 @@ def _returned_since(uuid, base_revision):
     return None
 
 
-def _readable_duplicate(body):
-    """A refusal for a household that already has a survey this year names that survey in a
-    structured field (`existing_survey`, for the app to offer it) and never as raw text."""
-    other = normalize_uuid((body.get("errors", {}).get("household_id") or [None])[0])
-    if other is None:
-        return body
-    body["errors"]["household_id"] = [body["error"]]
-    try:
-        existing = find_survey(other, current_user)
-    except DomainError:
-        existing = None
-    if existing is not None:
-        body["existing_survey"] = {"uuid": existing.uuid, "status": existing.status, "year": existing.year,
-                                   "editable": access.may_edit_survey(current_user, existing),
-                                   "house_number": existing.household.house_number,
-                                   "head_name": existing.household.head_name}
-    return body
-
-
 def _save(raw_uuid, body):
     """Apply one survey PUT and commit it: (the answer's JSON, its HTTP status).
 
@@ -316,8 +297,6 @@ def _save(raw_uuid, body):
             existing = find_survey(uuid, current_user)
             if existing is not None:
                 body["state"] = survey_state(existing)
-            else:
-                body = _readable_duplicate(body)
         return body, error.status
     # The answer is built before the commit, which would expire the objects and make it reload them.
     state = survey_state(result.survey) | {"warnings": result.warnings}

@@ -244,8 +244,14 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
         if other is not None and other.uuid == uuid:
             raise _CreatedMeanwhile()  # by a concurrent request with the same survey
         if other is not None:
-            raise SurveyError(409, _("This household already has a survey for %(year)s.", year=year),
-                              {"household_id": [other.uuid]})
+            message = _("%(house_number)s %(head_name)s already has a survey for %(year)s (%(status)s): "
+                        "open it instead of starting another.", house_number=household.house_number,
+                        head_name=household.head_name, year=year, status=_status_word(other.status))
+            # The survey itself for programs (the field app offers to open it), never as text.
+            existing = {"uuid": other.uuid, "status": other.status, "year": other.year,
+                        "editable": access.may_edit_survey(user, other),
+                        "house_number": household.house_number, "head_name": household.head_name}
+            raise SurveyError(409, message, {"household_id": [message]}, extra={"existing_survey": existing})
     survey = Survey(uuid=uuid, household=household, year=year, form_version=form_version, status=status,
                     answers=answers, content_hash=digest, created_by_id=user.id, revision=0,
                     submitted_at=utcnow() if status == "submitted" else None,
