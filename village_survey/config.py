@@ -53,6 +53,8 @@ class Config:
     PHOTO_FOLDER = os.environ.get("PHOTO_FOLDER")
     PHOTO_MAX_BYTES = 10_000_000
     PAGE_SIZE = 25
+    # How long the field app waits for the server before it says so and retries later.
+    FIELD_APP_REQUEST_TIMEOUT_MS = 30_000
     # Review flags: thresholds by name (see review/flags.py FlagRules, e.g.
     # {"max_gps_accuracy_m": 50, "min_minutes": 3}), and the file of the areas' GPS bounds (TOML;
     # empty: review/bounds.toml, the city's extent).

@@ -124,6 +124,8 @@ def test_a_returned_survey_shows_its_comment_and_is_fixed_and_resubmitted_offlin
     go_offline(context)
     line.locator("[data-fix]").click()
     page.wait_for_url(f"**/app/survey#{uuid}")
+    page.wait_for_selector("body[data-ready]")
+    assert "常住人口应为 5 人" in page.locator("[data-reviewer-comment]").inner_text()  # read while fixing
     _change_residents_and_submit(page, 5)
     assert outbox_count(page) == 1
     assert server_state_of(uuid).status == "returned"
@@ -164,6 +166,13 @@ def test_a_change_approved_meanwhile_is_kept_readable_never_sent_and_may_be_disc
     line.locator("[data-my-change] summary").click()
     assert "7" in line.locator("[data-my-change]").inner_text()  # the surveyor's change, readable
     assert line.locator("a").count() == 0  # not opened for editing over the approved survey
+    # Nor through a saved address: the survey page shows the change read-only.
+    page.goto(f"{live_server}/app/survey#{uuid}")
+    page.wait_for_selector("body[data-ready]")
+    assert page.locator('[name="residents"]').is_disabled()
+    page.goto(f"{live_server}/app/")
+    page.wait_for_selector("body[data-ready]")
+    line.wait_for()
     _sync_now(page)
     wait_until(page, "document.querySelector('[data-sync-progress]').dataset.about === 'attention'")
     survey = server_state_of(uuid)

@@ -236,8 +236,22 @@ function goToField(key) {
 }
 
 function editable() {
+  // A change the server can no longer take (approved meanwhile) is kept to read, not to edit.
+  if (item.state === "conflict") return false;
   if (item.state !== "sent") return true;
   return item.server?.status === "returned";
+}
+
+// What the reviewer said, at the top, while it matters: a returned survey being fixed, or a
+// change held until the surveyor has read the comment.
+function showReviewerComment() {
+  const comment = item.server?.reviewer_comment;
+  if (!comment || !(item.server?.status === "returned" || item.state === "held")) return;
+  const box = document.createElement("p");
+  box.className = "flash flash-warning";
+  box.dataset.reviewerComment = "";
+  box.textContent = `${t("reviewer_comment")} ${comment}`;
+  form.before(box);
 }
 
 // The answers as they stand if they differ from the stored ones, else null: looking at a queued
@@ -407,6 +421,7 @@ async function start() {
   $("[data-where]").textContent = `${villages.find((v) => v.id === item.village_id)?.name || ""} · ${item.year}`;
   for (const [key, value] of Object.entries(item.answers || {})) if (spec[key]) setValue(key, value);
   applyConditions();
+  showReviewerComment();
   if (!editable()) $$("input, select, textarea", form).forEach((e) => { e.disabled = true; });
   form.addEventListener("change", () => { applyConditions(); showChecks(); saveNow(); });
   form.addEventListener("input", (event) => {
