@@ -75,6 +75,9 @@ class SurveyField:
     personal: bool = False  # personal data: masked in exports and reports, never logged
     characters: str | None = None  # the only characters a text answer may contain
     multiline: bool = False  # a text answer of several lines (line breaks and tabs allowed)
+    # Other units the form lets people type an amount in, each with how many of `unit` one of it
+    # is: (("bottle", 15),) takes 3 bottles as 45 kg. The answer itself is always in `unit`.
+    alt_units: tuple[tuple[str, Any], ...] = ()
 
 
 STOVE_CODES = (
@@ -128,7 +131,9 @@ _FIELD_LIST = (
        min=0, max=100000, usual_min=300, usual_max=8000),
     _f("electricity_bill_yuan_month", "decimal", "energy", ONE_OF_ELECTRICITY,
        unit="yuan / month", min=0, max=5000),
-    _f("lpg_kg", "decimal", "energy", OPTIONAL, unit="kg / 12 months", min=0, max=2000),
+    # Households count the 15 kg bottles they buy rather than kilograms.
+    _f("lpg_kg", "decimal", "energy", OPTIONAL, unit="kg / 12 months", min=0, max=2000,
+       alt_units=(("bottle", 15),)),
     _f("piped_gas_m3", "decimal", "energy", OPTIONAL, unit="m³ / 12 months", min=0, max=5000),
     _f("coal_kg", "decimal", "energy", OPTIONAL, unit="kg / 12 months", min=0, max=FUEL_KG_MAX),
     _f("firewood_kg", "decimal", "energy", OPTIONAL, unit="kg / 12 months", min=0,
@@ -233,6 +238,12 @@ def codes_of(key: str) -> tuple[str, ...]:
     return field(key).codes
 
 
+def alt_unit_size(key: str, unit: str) -> Any:
+    """How many of the answer's own unit one `unit` is (15 for a bottle of LPG), or None when
+    `unit` is not another unit of that answer."""
+    return dict(field(key).alt_units).get(unit)
+
+
 def keys_in_step(step: str) -> tuple[str, ...]:
     if step not in STEPS:
         raise KeyError(f"unknown form step {step!r}")
@@ -293,6 +304,8 @@ def _field_data(f: SurveyField) -> dict:
         data["codes"] = list(f.codes)
     if f.multiline:
         data["multiline"] = True
+    if f.alt_units:
+        data["alt_units"] = dict(f.alt_units)
     return data
 
 

@@ -9,7 +9,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -131,6 +131,53 @@ def _field_for(spec):
     return klass(choices=choices, validate_choice=False,
                  validators=validators + [AnyOf(spec.codes, message=NOT_A_CHOICE)],
                  **common)
+
+
+# Amounts that may be typed in another unit than their answer's (survey_fields' alt_units): the
+# form's unit choice posts "<key>_unit" beside the amount; the answer is stored in its own unit.
+UNIT_FIELD_SUFFIX = "_unit"
+OWN_UNIT_WORDS = {"kg / 12 months": ("kg", _l("kg"))}  # the answer's own unit, as the choice names it
+
+
+def unit_choices(key):
+    """[(unit, label)] to type the amount `key` in, its answer's own unit first; [] when the
+    answer takes its own unit only."""
+    spec = sf.FIELDS[key]
+    if not spec.alt_units:
+        return []
+    own, own_label = OWN_UNIT_WORDS[spec.unit]
+    words = {"bottle": lambda size: _("bottles (%(size)s kg each)", size=_fmt(size))}
+    return [(own, str(own_label))] + [(unit, words[unit](size)) for unit, size in spec.alt_units]
+
+
+def _in_answer_unit(key, text, unit):
+    """The amount typed as `text` in `unit`, in its answer's own unit (a Decimal), or None when
+    `unit` is the answer's own (or unknown) or the text is no finite number."""
+    size = sf.alt_unit_size(key, unit)
+    if size is None:
+        return None
+    try:
+        amount = Decimal(text)  # as the form's DecimalField reads it
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return amount * size if amount.is_finite() else None
+
+
+def in_answer_unit(key, text, unit):
+    """The text of an amount typed in `unit` as its answer's own unit ("3" bottles: "45" kg).
+    The text as typed when `unit` is the answer's own, or when the text is no finite number:
+    the form's checks then say why, as they would for an amount typed in kg."""
+    amount = _in_answer_unit(key, text, unit)
+    return text if amount is None else str(amount)
+
+
+def unit_note(key, text, unit):
+    """What an amount typed in another unit is in its answer's own ("That is 3,000 kg."), or None."""
+    amount = _in_answer_unit(key, text, unit)
+    if amount is None:
+        return None
+    _own, own_label = OWN_UNIT_WORDS[sf.FIELDS[key].unit]
+    return _("That is %(amount)s %(unit)s.", amount=_fmt(amount), unit=own_label)
 
 
 class SurveyAnswersForm(FlaskForm):

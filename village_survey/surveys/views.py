@@ -19,7 +19,15 @@ from village_survey.extensions import db
 from village_survey.review.labels import flag_text
 from village_survey.review.services import QueueFilter
 from village_survey.surveys import photos
-from village_survey.surveys.forms import SurveyAnswersForm, answers_to_formdata, check_formdata
+from village_survey.surveys.forms import (
+    UNIT_FIELD_SUFFIX,
+    SurveyAnswersForm,
+    answers_to_formdata,
+    check_formdata,
+    in_answer_unit,
+    unit_choices,
+    unit_note,
+)
 from village_survey.surveys.labels import (
     CODE_LABELS,
     FIELD_LABELS,
@@ -44,6 +52,7 @@ from village_survey.surveys.services import (
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 STEPS = sf.STEPS
 SUMMARY = "summary"
+PHOTOS_STEP = "notes"  # "照片与备注": its form also takes a photo of each kind
 # Parts of the form shown only when another answer makes them relevant (see survey-form.js).
 CONDITIONS = {key: (spec.required.when_key, spec.required.when_values)
               for key, spec in sf.FIELDS.items() if spec.required.rule == "when"}
@@ -69,6 +78,9 @@ def display_value(key, value):
 def requirement_of(key):
     """When `key` must be answered before submitting: its survey_fields.Requirement (rule, group)."""
     return sf.FIELDS[key].required
+
+
+bp.add_app_template_global(unit_choices)
 
 
 @bp.app_template_global()
@@ -110,15 +122,31 @@ def household(household_id):
                            this_year=dt.date.today().year)
 
 
-def _merged_formdata(base_answers, step):
-    """The stored answers with this step's fields replaced by what was posted."""
+def _posted_units(step):
+    """{key: unit} of this step's amounts posted in a unit of the form's choice (LPG in bottles)."""
+    return {key: request.form.get(key + UNIT_FIELD_SUFFIX) for key in sf.keys_in_step(step)
+            if unit_choices(key) and request.form.get(key + UNIT_FIELD_SUFFIX)}
+
+
+def _merged_formdata(base_answers, step, as_typed=False):
+    """The stored answers with this step's fields replaced by what was posted: amounts typed in
+    another unit converted to their answer's own, unless `as_typed` (to show the form again)."""
     formdata = answers_to_formdata(base_answers)
+    units = {} if as_typed else _posted_units(step)
     for key in sf.keys_in_step(step):
         formdata.poplist(key)
         values = [v for v in request.form.getlist(key) if v != ""]
+        if key in units:
+            values = [in_answer_unit(key, v, units[key]) for v in values]
         if values:
             formdata.setlist(key, values)
     return formdata
+
+
+def _unit_notes(step):
+    """{key: "That is 3,000 kg."} for the amounts posted in another unit, to show beside them."""
+    notes = {key: unit_note(key, request.form.get(key, ""), unit) for key, unit in _posted_units(step).items()}
+    return {key: note for key, note in notes.items() if note}
 
 
 def _save_step(survey_uuid, step, base_answers, year, village_id=None, household_id=None, started_at=None):
@@ -128,17 +156,55 @@ def _save_step(survey_uuid, step, base_answers, year, village_id=None, household
         started_at=started_at)
 
 
+def _chosen_photos():
+    """(kind, photo uuid, content) of each photo chosen on the photos step; a file input left
+    empty sends an empty part without a name, which is no photo."""
+    chosen = []
+    for kind in PHOTO_KINDS:
+        upload = request.files.get(f"photo_{kind}")
+        if upload is None:
+            continue
+        data = upload.read()
+        if data or upload.filename:
+            photo_uuid = normalize_uuid(request.form.get(f"photo_uuid_{kind}")) or str(uuid_module.uuid4())
+            chosen.append((kind, photo_uuid, data))
+    return chosen
+
+
+def _save_step_photos(survey, chosen):
+    """Add the chosen photos to the request; {kind: [message]} of those refused, and the first
+    refusal's status (None when all were taken)."""
+    refused, status = {}, None
+    for kind, photo_uuid, data in chosen:
+        try:
+            photos.save_photo(current_user, survey, photo_uuid, kind, data)
+        except photos.PhotoError as error:
+            refused[kind] = [str(error.message)]
+            status = status or error.status
+    return refused, status
+
+
 def _next_step(step):
     index = STEPS.index(step)
     return STEPS[index + 1] if index + 1 < len(STEPS) else SUMMARY
 
 
 def _render_step(step, form, survey=None, village=None, household=None, errors=None, warnings=None,
-                 year=None, new_uuid=None, previous=None, status=200):
+                 year=None, new_uuid=None, previous=None, status=200, units=None, unit_notes=None,
+                 photo_errors=None, returning=False):
+    """The page of one step. `units` and `unit_notes`: the units amounts were typed in, and what
+    they are in their answer's unit; `returning`: the step was opened from the summary and
+    saving it goes back there."""
+    action = None
+    if survey is not None:
+        action = url_for(".edit", raw_uuid=survey.uuid, step=step, **({"return": SUMMARY} if returning else {}))
+    photo_uuids = {kind: str(uuid_module.uuid4()) for kind in PHOTO_KINDS}
     return render_template("surveys/step.html", step=step, steps=STEPS, form=form, survey=survey,
                            village=village, household=household, keys=sf.keys_in_step(step),
                            errors=errors or {}, warnings=warnings or {}, year=year, new_uuid=new_uuid,
-                           previous=previous), status
+                           previous=previous, units=units or {}, unit_notes=unit_notes or {},
+                           photos_step=PHOTOS_STEP, photo_kinds=PHOTO_KINDS, photo_uuids=photo_uuids,
+                           photo_errors=photo_errors or {}, action=action, returning=returning), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -172,7 +238,8 @@ def new():
             flash(error.message, "error")
             form = SurveyAnswersForm(formdata=request.form)
             return _render_step("household", form, village=village, household=household, errors=error.errors,
-                                year=year, new_uuid=survey_uuid, previous=previous, status=error.status)
+                                year=year, new_uuid=survey_uuid, previous=previous, status=error.status,
+                                units=_posted_units("household"), unit_notes=_unit_notes("household"))
         return redirect(url_for(".edit", raw_uuid=result.survey.uuid, step=_next_step("household")))
     form = SurveyAnswersForm(formdata=answers_to_formdata(start))
     return _render_step("household", form, village=village, household=household, year=year,
@@ -192,24 +259,50 @@ def edit(raw_uuid):
         return _summary(survey)
     if step not in STEPS:
         raise NotFound()
+    returning = request.args.get("return") == SUMMARY
     if request.method == "POST":
-        try:
-            result = _save_step(survey.uuid, step, survey.answers, survey.year)
-        except SurveyError as error:
-            if error.status not in (409, 422):
-                raise
-            flash(error.message, "error")
-            return _render_step(step, SurveyAnswersForm(formdata=_merged_formdata(survey.answers, step)),
-                                survey=survey, errors=error.errors, status=error.status)
-        target = request.form.get("go")
+        return _save_edited_step(survey, step, returning)
+    checked = check_formdata(answers_to_formdata(survey.answers), "draft", survey.year)
+    return _render_step(step, SurveyAnswersForm(formdata=answers_to_formdata(survey.answers)), survey=survey,
+                        warnings=checked.warnings, returning=returning)
+
+
+def _save_edited_step(survey, step, returning):
+    """Save a step's answers, and on the photos step its chosen photos, all or nothing: when
+    anything is refused the step is shown again as typed with every reason, and the error status
+    has the request boundary roll back what was added."""
+    chosen = _chosen_photos() if step == PHOTOS_STEP else []
+    refusal = result = None
+    try:
+        result = _save_step(survey.uuid, step, survey.answers, survey.year)
+    except SurveyError as error:
+        if error.status not in (409, 422):
+            raise
+        refusal = error
+    photo_errors, photo_status = {}, None
+    # The photos are checked too, so that one page names every problem; unless the refused save
+    # left changes in the session (checking a photo would write them).
+    if chosen and (refusal is None or not (db.session.new or db.session.dirty or db.session.deleted)):
+        photo_errors, photo_status = _save_step_photos(survey, chosen)
+    if refusal is None and not photo_errors:
+        target = request.form.get("go") or (SUMMARY if returning else None)
         if target not in STEPS and target != SUMMARY:
             target = _next_step(step)
+        if chosen:
+            flash(_("Photo saved."), "success")
         if result.warnings:
             flash(_("Saved. Some answers are unusual: please check them on the summary."), "warning")
         return redirect(url_for(".edit", raw_uuid=survey.uuid, step=target))
-    checked = check_formdata(answers_to_formdata(survey.answers), "draft", survey.year)
-    return _render_step(step, SurveyAnswersForm(formdata=answers_to_formdata(survey.answers)), survey=survey,
-                        warnings=checked.warnings)
+    flash(refusal.message if refusal is not None else
+          _("Nothing was saved: a photo was refused. Choose another file or none, then save again."), "error")
+    for kind, _photo_uuid, _data in chosen:  # taken, but rolled back with the rest
+        photo_errors.setdefault(kind, [_("Not saved because of the problems on this page: choose this photo "
+                                         "again.")])
+    form = SurveyAnswersForm(formdata=_merged_formdata(survey.answers, step, as_typed=True))
+    return _render_step(step, form, survey=survey, errors=refusal.errors if refusal is not None else None,
+                        status=refusal.status if refusal is not None else photo_status,
+                        units=_posted_units(step), unit_notes=_unit_notes(step), photo_errors=photo_errors,
+                        returning=returning)
 
 
 def _summary(survey):
