@@ -12,6 +12,7 @@ from village_survey.accounts.models import DEMO_USERNAMES, User
 from village_survey.areas.models import County, Household, Township, Village
 from village_survey.extensions import db
 from village_survey.surveys.demo import DemoHousehold, YearPlan, seed_demo_surveys
+from village_survey.surveys.models import Survey
 
 SEED = 360400
 # GB/T 2260 codes of Jiujiang's county-level divisions (DESIGN.md).
@@ -118,7 +119,21 @@ def _seed_surveys(rng, village_ids, surveyor, reviewer):
         select(Household.id, Village.code, Household.house_number, Household.head_name, Household.phone)
         .join(Household.village).where(Household.village_id.in_(village_ids)).order_by(Household.id))
     households = [DemoHousehold(*row) for row in rows]
-    return seed_demo_surveys(rng, households, plans, surveyor, reviewer)
+    counts = seed_demo_surveys(rng, households, plans, surveyor, reviewer)
+    _flag_waiting_surveys(this_year)
+    return counts
+
+
+def _flag_waiting_surveys(year):
+    """The review flags of the surveys that wait for review, as saving them would have computed
+    (the bulk insert skips the services): the reviewer's queue shows them."""
+    from village_survey.review.flagging import refresh_flags
+    from village_survey.surveys.forms import answers_to_formdata, check_formdata
+
+    for survey in db.session.scalars(select(Survey).where(Survey.year == year, Survey.status == "submitted")):
+        checked = check_formdata(answers_to_formdata(survey.answers), "submitted", survey.year)
+        refresh_flags(survey, checked.warnings)
+    db.session.flush()
 
 
 def demo_users_with_published_password(password):

@@ -694,7 +694,8 @@ def _survey_row(uuid, household, plan, answers, steps):
         "content_hash": content_hash(sf.FORM_VERSION, plan.year, phone_status, answers),
         "revision": len(steps), "reviewer_comment": last.comment if last.status == "returned" else None,
         "created_by_id": steps[0].user_id, "created_at": steps[0].at, "updated_at": last.at,
-        "started_at": steps[0].at, "flags": [],
+        # A visit of 12 to 41 minutes before the first save (from the UUID: the random draws stay as they were).
+        "started_at": steps[0].at - dt.timedelta(minutes=12 + int(uuid[:8], 16) % 30), "flags": [],
         "submitted_at": sent[-1].at if sent else None, "submitted_by_id": sent[-1].user_id if sent else None,
         "reviewed_at": last.at if reviewed else None, "reviewed_by_id": last.user_id if reviewed else None,
     }
