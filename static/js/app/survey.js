@@ -25,12 +25,45 @@ const wrapper = (key) => $(`[data-key="${key}"]`, form);
 
 const inputOf = (key) => $(`select[name="${key}"], textarea[name="${key}"], input[name="${key}"]:not([type=radio])`, form);
 
-// The answer as the form's text, as the server's form would receive it (checks.js trims it as
-// the server does).
-function rawValue(key) {
+// The text typed or chosen for an answer.
+function typedText(key) {
   const checked = $(`[name="${key}"]:checked`, form);
   if (checked) return checked.value;
   return inputOf(key)?.value ?? "";
+}
+
+// The unit an amount is typed in, where the form offers another than its answer's (LPG in bottles).
+const unitOf = (key) => $(`select[data-unit-of="${key}"]`, form)?.value;
+
+// An amount typed in another unit, in its answer's unit (2 bottles: 30 kg), from the size the
+// data dictionary gives that unit (alt_units); null when typed in the answer's own unit or when
+// the text is no number (the checks then say why, as for an amount typed in kg).
+function inAnswerUnit(key, text) {
+  const size = spec[key]?.alt_units?.[unitOf(key)];
+  if (!size) return null;
+  const amount = checker.check({ [key]: text }).data[key];
+  return typeof amount === "number" ? Number((amount * size).toPrecision(15)) : null;
+}
+
+// The answer as the form's text, as the server's form would receive it (checks.js trims it as
+// the server does); an amount typed in another unit is converted to the answer's unit first.
+function rawValue(key) {
+  const text = typedText(key);
+  const amount = inAnswerUnit(key, text);
+  return amount === null ? text : String(amount);
+}
+
+const amounts = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 3 });
+
+// Beside an amount typed in another unit, what it is in the answer's unit ("即 30 千克。").
+function showUnitNotes() {
+  for (const select of $$("select[data-unit-of]", form)) {
+    const key = select.dataset.unitOf;
+    const note = $(`[data-unit-note="${key}"]`, form);
+    const amount = inAnswerUnit(key, typedText(key));
+    note.hidden = amount === null;
+    note.textContent = amount === null ? "" : note.dataset.note.replace("{amount}", amounts.format(amount));
+  }
 }
 
 function setValue(key, value) {
@@ -97,6 +130,7 @@ function checkNow() {
 
 // Errors and warnings at each field, at once, as the website's step page shows them.
 function showChecks() {
+  showUnitNotes();
   const { errors, warnings } = checkNow();
   $$("[data-check]", form).forEach((e) => e.remove());
   for (const key of Object.keys(spec)) {
@@ -419,6 +453,9 @@ async function start() {
   item.form_version = item.form_version || Number(form.dataset.formVersion);
   const villages = (await get(db, "kv", "villages")) || [];
   $("[data-where]").textContent = `${villages.find((v) => v.id === item.village_id)?.name || ""} · ${item.year}`;
+  // The phone keeps amounts in their answer's unit, and shows them so (a browser may have
+  // restored another unit's choice).
+  $$("select[data-unit-of]", form).forEach((select) => { select.selectedIndex = 0; });
   for (const [key, value] of Object.entries(item.answers || {})) if (spec[key]) setValue(key, value);
   applyConditions();
   showReviewerComment();
