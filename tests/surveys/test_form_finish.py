@@ -136,6 +136,7 @@ def test_a_refused_photo_saves_nothing_and_shows_its_message_with_the_answers_as
     # The good photo of the same request is not kept either: the surveyor is told to choose it again.
     house = re.search(r'<div class="field[^"]*" data-photo-kind="house".*?</div>', html, re.S).group(0)
     assert "未保存" in house
+    assert "/thumb" not in html  # no thumbnail of a photo the request does not keep
     assert re.search(r'name="notes"[^>]*>\s*新备注</textarea>', html)
     assert _survey(survey_uuid).answers["notes"] == "旧备注"
     assert _photo_count() == 0 and _files(folder) == []
@@ -172,6 +173,7 @@ def test_a_good_photo_is_not_kept_when_the_answers_are_refused(client, auth, wor
     html = response.get_data(as_text=True)
     house = re.search(r'<div class="field[^"]*" data-photo-kind="house".*?</div>', html, re.S).group(0)
     assert "未保存" in house
+    assert "/thumb" not in html  # no thumbnail of a photo the request does not keep
     assert _photo_count() == 0 and _files(folder) == []
 
 

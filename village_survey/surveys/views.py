@@ -191,10 +191,11 @@ def _next_step(step):
 
 def _render_step(step, form, survey=None, village=None, household=None, errors=None, warnings=None,
                  year=None, new_uuid=None, previous=None, status=200, units=None, unit_notes=None,
-                 photo_errors=None, returning=False):
+                 photo_errors=None, returning=False, stored_photos=None):
     """The page of one step. `units` and `unit_notes`: the units amounts were typed in, and what
     they are in their answer's unit; `returning`: the step was opened from the summary and
-    saving it goes back there."""
+    saving it goes back there; `stored_photos`: the survey's photos, when the request has added
+    some it will not keep."""
     action = None
     if survey is not None:
         action = url_for(".edit", raw_uuid=survey.uuid, step=step, **({"return": SUMMARY} if returning else {}))
@@ -204,7 +205,9 @@ def _render_step(step, form, survey=None, village=None, household=None, errors=N
                            errors=errors or {}, warnings=warnings or {}, year=year, new_uuid=new_uuid,
                            previous=previous, units=units or {}, unit_notes=unit_notes or {},
                            photos_step=PHOTOS_STEP, photo_kinds=PHOTO_KINDS, photo_uuids=photo_uuids,
-                           photo_errors=photo_errors or {}, action=action, returning=returning), status
+                           photo_errors=photo_errors or {}, action=action, returning=returning,
+                           stored_photos=stored_photos if stored_photos is not None else
+                           (survey.photos if survey is not None else [])), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -272,6 +275,7 @@ def _save_edited_step(survey, step, returning):
     anything is refused the step is shown again as typed with every reason, and the error status
     has the request boundary roll back what was added."""
     chosen = _chosen_photos() if step == PHOTOS_STEP else []
+    stored_photos = list(survey.photos) if chosen else None
     refusal = result = None
     try:
         result = _save_step(survey.uuid, step, survey.answers, survey.year)
@@ -302,7 +306,7 @@ def _save_edited_step(survey, step, returning):
     return _render_step(step, form, survey=survey, errors=refusal.errors if refusal is not None else None,
                         status=refusal.status if refusal is not None else photo_status,
                         units=_posted_units(step), unit_notes=_unit_notes(step), photo_errors=photo_errors,
-                        returning=returning)
+                        returning=returning, stored_photos=stored_photos)
 
 
 def _summary(survey):
