@@ -88,6 +88,7 @@ def test_the_photos_step_is_a_multipart_form_with_a_file_input_per_kind(client, 
         assert 'type="file"' in re.search(rf'<input[^>]*name="photo_{kind}"[^>]*>', html).group(0), kind
         assert re.search(rf'<label for="photo-{kind}">[^<]*{label}', html), kind
     assert 'name="csrf_token"' in form + html
+    assert "每张最大 10 MB，合计最大 16 MB" in html  # what one save may carry
 
 
 def test_other_steps_are_plain_forms_without_file_inputs(client, auth, world, folder):
