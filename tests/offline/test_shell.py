@@ -85,3 +85,12 @@ def test_every_module_the_app_pages_import_is_precached_and_announced(auth, worl
 def test_the_login_page_makes_the_phone_forget_its_previous_user(client):
     html = client.get("/login").get_data(as_text=True)
     assert '<script type="module" src="/static/js/app/signed-out.js">' in html
+
+
+def test_the_app_version_follows_the_data_dictionary_and_the_form_macros(app, monkeypatch):
+    from village_survey import survey_fields as sf
+    from village_survey.offline import assets
+
+    before = assets.asset_version(app)
+    monkeypatch.setattr(sf, "as_data", lambda: {"fields": [], "changed": True})
+    assert assets.asset_version(app) != before

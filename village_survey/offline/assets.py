@@ -1,6 +1,7 @@
 """The version of the offline app: a fingerprint of every file the service worker precaches."""
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -26,14 +27,17 @@ SHELL_STATIC = (
 
 
 def asset_version(app):
-    """Changes whenever a precached file, a template of the shell or the form version changes."""
+    """Changes whenever a precached file, a template of the shell (or a macro it imports), the
+    data dictionary the phone checks answers with, or the form version changes."""
     override = app.config.get("ASSET_VERSION")
     if override:
         return override
     digest = hashlib.sha256(f"form-{sf.FORM_VERSION}".encode())
+    digest.update(json.dumps(sf.as_data(), sort_keys=True, default=str).encode())
     root = Path(app.root_path).parent
     files = [Path(app.static_folder) / name for name in SHELL_STATIC]
     files += sorted((root / "templates" / "offline").glob("*"))
+    files.append(root / "templates" / "surveys" / "macros.html")  # the phone's form fields
     files += sorted((root / "translations").glob("*/LC_MESSAGES/messages.po"))
     for path in files:
         if path.is_file():

@@ -27,7 +27,7 @@ from village_survey.surveys.services import _changes, content_hash
 # generation in the demo agree with what the scoring converts them back to.
 TARIFF_YUAN_PER_KWH = 0.60
 PV_YIELD_KWH_PER_KWP = 1095
-LPG_BOTTLE_KG = 15
+LPG_BOTTLE_KG = sf.alt_unit_size("lpg_kg", "bottle")
 WOOD_OR_COAL_STOVES = sf.WHEN_WOOD_OR_COAL_STOVE.when_values
 PV_KEYS = ("pv_kwp", "pv_year", "pv_location", "pv_mode", "pv_generation_kwh", "battery_kwh")
 MINUTE, HOUR, DAY = 1, 60, 24 * 60

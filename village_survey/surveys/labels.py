@@ -38,7 +38,7 @@ FIELD_LABELS = {
     "retrofit_year": _l("Year of the last energy retrofit"),
     "electricity_kwh": _l("Electricity from the bills"),
     "electricity_bill_yuan_month": _l("Or the average monthly electricity bill"),
-    "lpg_kg": _l("Bottled LPG (a bottle is 15 kg)"),
+    "lpg_kg": _l("Bottled LPG"),  # the size of a bottle is said by the unit choice (survey_fields)
     "piped_gas_m3": _l("Piped gas"),
     "coal_kg": _l("Coal"),
     "firewood_kg": _l("Firewood"),
