@@ -509,8 +509,10 @@ def local_postgres():
     return f"postgresql+psycopg:///postgres?host={PG_SOCKET_DIR}", None
 
 
-def fresh_postgres(explicit_url):
-    """A fresh, empty PostgreSQL database: (url, drop callback or None, skip reason or None)."""
+def fresh_postgres(explicit_url, name=None):
+    """A fresh, empty PostgreSQL database (named `name`, by default this benchmark's): (url, drop
+    callback or None, skip reason or None)."""
+    name = name or PG_BENCH_DB
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -527,18 +529,18 @@ def fresh_postgres(explicit_url):
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
     except Exception as error:  # noqa: BLE001 - reported as the reason to skip PostgreSQL
         admin.dispose()
-        return None, None, f"cannot create the database {PG_BENCH_DB}: {error}"
+        return None, None, f"cannot create the database {name}: {error}"
 
     def drop():
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
-    url = make_url(admin_url).set(database=PG_BENCH_DB).render_as_string(hide_password=False)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     return url, drop, None
 
 

@@ -37,6 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.evaluate_db import _insert  # noqa: E402  (Core inserts of households and surveys, a batch at a time)
+from bench.ingest import fresh_postgres  # noqa: E402
+
 GOAL_MS = 300.0
 YEAR = 2026
 INSERT_BATCH = 5000
@@ -62,35 +65,6 @@ def _app(url):
 
 
 # ---------------------------------------------------------------- building the databases
-
-
-def _postgres_url(explicit):
-    """(URL, drop callback or None, reason to skip or None)."""
-    from sqlalchemy import create_engine, text
-
-    if explicit:
-        engine = create_engine(explicit)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        return explicit, None, None
-    from bench.ingest import PG_SOCKET_DIR, local_postgres
-
-    admin_url, reason = local_postgres()
-    if admin_url is None:
-        return None, None, reason
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {PG_DB}"))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
-        admin.dispose()
-
-    return f"postgresql+psycopg:///{PG_DB}?host={PG_SOCKET_DIR}", drop, None
 
 
 def _statuses(rng, surveys, submitted):
@@ -192,16 +166,6 @@ def build(url, surveys, submitted, seed):
             with db.engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
     return time.perf_counter() - started
-
-
-def _insert(db, household_model, survey_model, household_rows, survey_rows):
-    from sqlalchemy import insert
-
-    if household_rows:
-        db.session.execute(insert(household_model.__table__), household_rows)
-        db.session.execute(insert(survey_model.__table__), survey_rows)
-    household_rows.clear()
-    survey_rows.clear()
 
 
 # ---------------------------------------------------------------- measuring
@@ -341,7 +305,7 @@ def main():
     if "sqlite" in backends:
         urls["sqlite"] = f"sqlite:///{folder / 'review.db'}"
     if "postgres" in backends:
-        url, drop, reason = _postgres_url(args.postgres)
+        url, drop, reason = fresh_postgres(args.postgres, PG_DB)
         if url is None:
             skipped["postgresql"] = reason
         else:
