@@ -235,7 +235,7 @@ function itemLine(item) {
 }
 
 // Returned surveys first, then those that need a decision, then drafts; latest change first.
-const TODO_ORDER = (item) => (toFix(item) ? 0 : item.state === "held" ? 1 : item.state === "conflict" ? 2
+const toDoRank = (item) => (toFix(item) ? 0 : item.state === "held" ? 1 : item.state === "conflict" ? 2
   : item.state === "failed" ? 3 : item.state === "draft" ? (item.server?.status === "returned" ? 0 : 4) : null);
 
 function emptyLine() {
@@ -245,9 +245,9 @@ function emptyLine() {
 async function render() {
   if (!db) return;
   const items = (await getAll(db, "surveys")).sort((a, b) => (b.updated_at || 0) - (a.updated_at || 0));
-  const todoItems = items.filter((item) => TODO_ORDER(item) !== null)
-    .sort((a, b) => TODO_ORDER(a) - TODO_ORDER(b));
-  const others = items.filter((item) => TODO_ORDER(item) === null);
+  const todoItems = items.filter((item) => toDoRank(item) !== null)
+    .sort((a, b) => toDoRank(a) - toDoRank(b));
+  const others = items.filter((item) => toDoRank(item) === null);
   $("[data-todo-items]").replaceChildren(...todoItems.map(itemLine));
   $("[data-todo-items]").hidden = !todoItems.length;
   $("[data-phone-items]").replaceChildren(...(others.length ? others.map(itemLine) : [emptyLine()]));
