@@ -39,7 +39,8 @@ def naive_indicators(answers_list, registered):
         "star_farmhouse_rate": rate(lambda a, r: r.stars >= 1),
         "clean_cooking_rate": rate(lambda a, r: a["primary_stove"] in CLEAN_STOVES),
         "efficient_lighting_rate": rate(lambda a, r: r.prerequisites_met[3]),
-        "rooftop_pv_rate": rate(lambda a, r: a.get("pv_installed") and a.get("pv_location") in ("roof", "farm_building")),
+        "pv_household_rate": rate(lambda a, r: a.get("pv_installed")
+                                  and a.get("pv_location") in ("roof", "courtyard", "farm_building")),
         "modern_renewable_share": (sum(r.energy.modern_renewable_kgce for _, r in results)
                                    / sum(r.energy.final_kgce for _, r in results)),
         "envelope_rate": rate(lambda a, r: envelope(a)),

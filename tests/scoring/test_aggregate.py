@@ -16,7 +16,7 @@ from .factories import ONE_STAR, farmhouse, random_farmhouse
 TABLE = {
     "green_farmhouse_rate": (20, 0.60), "star_farmhouse_rate": (10, 0.30),
     "clean_cooking_rate": (15, 0.90), "efficient_lighting_rate": (5, 0.95),
-    "rooftop_pv_rate": (15, 0.30), "modern_renewable_share": (10, 0.15),
+    "pv_household_rate": (15, 0.30), "modern_renewable_share": (10, 0.15),
     "envelope_rate": (10, 0.40), "net_co2e_per_person": (10, 1.0),
     "survey_coverage": (5, 0.90),
 }
@@ -44,8 +44,9 @@ def naive_values(pairs, registered) -> dict:
         "star_farmhouse_rate": share(lambda a, r: r.stars >= 1),
         "clean_cooking_rate": share(lambda a, r: a["primary_stove"] in CLEAN_STOVES),
         "efficient_lighting_rate": share(lambda a, r: efficient(a)),
-        "rooftop_pv_rate": share(lambda a, r: a["pv_installed"]
-                                 and a["pv_location"] in ("roof", "farm_building")),
+        # PV at any place the plan names: house roof, courtyard, farm building (version 2)
+        "pv_household_rate": share(lambda a, r: a["pv_installed"] and a["pv_location"]
+                                   in ("roof", "courtyard", "farm_building")),
         "modern_renewable_share": sum(r.energy.modern_renewable_kgce for _, r in pairs)
         / sum(r.energy.final_kgce for _, r in pairs),
         "envelope_rate": share(lambda a, r: a["roof_insulation"] + a["wall_insulation"]
@@ -111,7 +112,7 @@ def village_of(n, base=ONE_STAR, **overrides):
 ])
 def test_village_grades(overrides, registered, score, grade):
     # ten identical one-star farmhouses: green 20 + stars 10 + lighting 5 + CO2 10 + coverage 5
-    # = 50; two envelope measures add 10, electric cooking 15, rooftop PV 15 + renewables 10
+    # = 50; two envelope measures add 10, electric cooking 15, PV households 15 + renewables 10
     evaluation = evaluate_village(village_of(10, **overrides), registered, load_criteria())
     assert evaluation.score == pytest.approx(score)
     assert evaluation.grade == grade

@@ -11,6 +11,8 @@ from village_survey.scoring.criteria import CRITERIA_DIR
 from .factories import ONE_STAR, PLAIN, farmhouse
 
 SHIPPED = (CRITERIA_DIR / "jiujiang-2025.toml").read_text(encoding="utf-8")
+# sha256 of version 1 of jiujiang-2025 from its `name = ` line on, as it was finalized with
+V1_BODY_SHA256 = "5db7cb4f410ca129ed6bc5bec68a33c192bace273c8c3e0c73c3f82cdf46f435"
 
 
 def write_variant(tmp_path, old: str, new: str, name: str = "variant.toml"):
@@ -35,7 +37,7 @@ def test_the_shipped_set_is_available_and_loads():
     assert "jiujiang-2025" in available_criteria()
     criteria = load_criteria("jiujiang-2025")
     assert criteria.name == "jiujiang-2025"
-    assert criteria.version == 1
+    assert criteria.version == 2
     assert [c.id for c in criteria.categories] == ["A", "B", "C", "D", "E"]
     assert [p.id for p in criteria.prerequisites] == ["P1", "P2", "P3", "P4"]
     assert all(c.max == 100 for c in criteria.categories)
@@ -215,3 +217,62 @@ def test_a_toml_syntax_error_is_refused_with_its_line(tmp_path):
 def test_a_missing_file_is_refused():
     with pytest.raises(CriteriaError, match="cannot read the file"):
         load_criteria_file(CRITERIA_DIR / "no-such-set.toml")
+
+
+# ---------------------------------------------------------------- versions of a set
+
+
+def test_the_current_version_is_loaded_by_default_and_by_its_number():
+    assert load_criteria("jiujiang-2025", version=2) is load_criteria("jiujiang-2025")
+
+
+def test_a_previous_version_stays_loadable_for_the_evaluations_made_with_it():
+    old = load_criteria("jiujiang-2025", version=1)
+    assert (old.name, old.version) == ("jiujiang-2025", 1)
+    assert old.path.name == "jiujiang-2025.v1.toml"
+    assert "rooftop_pv_rate" in {i.id for i in old.village.indicators}
+    assert load_criteria("jiujiang-2025", version=1) is old
+
+
+def test_a_previous_version_is_not_listed_as_a_set_of_its_own():
+    assert "jiujiang-2025.v1" not in available_criteria()
+    with pytest.raises(CriteriaError, match="no criteria set"):
+        load_criteria("jiujiang-2025.v1")
+
+
+@pytest.mark.parametrize("version", [0, 3, "1"])
+def test_an_unknown_version_is_refused(version):
+    with pytest.raises(CriteriaError, match="no version"):
+        load_criteria("jiujiang-2025", version=version)
+
+
+def test_a_previous_version_whose_file_says_another_version_is_refused(tmp_path, monkeypatch):
+    from village_survey.scoring import criteria as criteria_module
+    monkeypatch.setattr(criteria_module, "CRITERIA_DIR", tmp_path)
+    (tmp_path / "jiujiang-2025.toml").write_text(SHIPPED, encoding="utf-8")
+    (tmp_path / "jiujiang-2025.v1.toml").write_text(SHIPPED, encoding="utf-8")  # says version 2
+    with pytest.raises(CriteriaError, match="version 2, not 1"):
+        load_criteria("jiujiang-2025", version=1)
+
+
+def test_version_1_is_kept_as_it_was_finalized_with():
+    # the scoring data of version 1, as shipped when the first evaluations were finalized: a
+    # previous version is never edited (only its header comment says what it is)
+    import hashlib
+    text = (CRITERIA_DIR / "jiujiang-2025.v1.toml").read_text(encoding="utf-8")
+    body = text[text.index('name = "jiujiang-2025"'):]
+    assert hashlib.sha256(body.encode()).hexdigest() == V1_BODY_SHA256
+
+
+def test_a_breakdown_must_be_a_code_answer(tmp_path):
+    path, text = write_variant(tmp_path, 'breakdown = "pv_location"', 'breakdown = "pv_kwp"')
+    error = refusal(path)
+    assert "breakdown" in error.reason and "'pv_kwp'" in error.reason
+    assert error.line == line_of(text, 'breakdown = "pv_kwp"')
+
+
+def test_only_a_rate_has_a_breakdown(tmp_path):
+    path, text = write_variant(tmp_path, 'denominator = "persons"\n',
+                               'denominator = "persons"\nbreakdown = "pv_location"\n')
+    error = refusal(path)
+    assert "only a rate" in error.reason

@@ -51,7 +51,7 @@ def test_the_total_is_never_rounded_up_to_a_star_threshold():
 
 def test_to_text_reads_as_a_report():
     text = to_text(score_farmhouse(farmhouse(ONE_STAR, lpg_kg=None), load_criteria()))
-    assert text.startswith("Farmhouse evaluation, criteria jiujiang-2025 (version 1)\n")
+    assert text.startswith("Farmhouse evaluation, criteria jiujiang-2025 (version 2)\n")
     assert "Total 60.00 of 100; stars 1; base level yes; zero-carbon no" in text
     assert "  P3 met     No traditional stove: met" in text
     assert "  D Electrification and efficiency: 45 of 100" in text

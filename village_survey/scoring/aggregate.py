@@ -30,6 +30,10 @@ class IndicatorValue:
     score: float  # 0–100; an indicator without a value scores 0
     weight: float
     direction: str
+    # a rate with a breakdown: the answer it is broken down by, and the farmhouses counted by
+    # that answer's code, ((code, count), ...); None without one
+    breakdown_key: str | None = None
+    breakdown: tuple[tuple[str, int], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,13 @@ def _evaluate(level: str, key: Hashable, tally: _Tally, criteria: CriteriaSet) -
             value = sums[ind.slot] / denominator if denominator > 0 else None
         else:
             value = coverage
+        breakdown = None
+        if ind.breakdown:
+            breakdown = tuple((code, round(sums[ind.breakdown_slot + n]))
+                              for n, code in enumerate(ind.breakdown_codes))
         indicators.append(IndicatorValue(ind.id, ind.label_en, ind.label_zh, value, ind.target,
-                                         _indicator_score(ind, value), ind.weight, ind.direction))
+                                         _indicator_score(ind, value), ind.weight, ind.direction,
+                                         ind.breakdown, breakdown))
     weights = sum(i.weight for i in indicators)
     score = sum(i.weight * i.score for i in indicators) / weights if count else None
 
@@ -254,14 +263,23 @@ def evaluation_to_dict(evaluation: AreaEvaluation) -> dict[str, Any]:
         "grade_en": evaluation.grade_en,
         "insufficient_data": evaluation.insufficient_data,
         "reasons": [x.to_dict() for x in evaluation.reasons],
-        "indicators": [
-            {"id": i.id, "label_en": i.label_en, "label_zh": i.label_zh, "value": r(i.value),
-             "target": i.target, "score": r(i.score, 2), "weight": i.weight,
-             "direction": i.direction}
-            for i in evaluation.indicators],
+        "indicators": [_indicator_to_dict(i, r) for i in evaluation.indicators],
         "star_counts": list(evaluation.star_counts),
         "base_level_count": evaluation.base_level_count,
         "zero_carbon_count": evaluation.zero_carbon_count,
         "mean_total": r(evaluation.mean_total, 2),
         "villages": evaluation.villages,
     }
+
+
+def _indicator_to_dict(indicator: IndicatorValue, r) -> dict[str, Any]:
+    # an indicator without a breakdown keeps the form evaluations were first stored in
+    found = {"id": indicator.id, "label_en": indicator.label_en, "label_zh": indicator.label_zh,
+             "value": r(indicator.value), "target": indicator.target,
+             "score": r(indicator.score, 2), "weight": indicator.weight,
+             "direction": indicator.direction}
+    if indicator.breakdown is not None:
+        found["breakdown_key"] = indicator.breakdown_key
+        found["breakdown"] = [{"code": code, "count": count}
+                              for code, count in indicator.breakdown]
+    return found

@@ -3,6 +3,11 @@
 `load_criteria("jiujiang-2025")` reads `criteria/jiujiang-2025.toml` beside this module. A file
 that is wrong in any way scoring would notice is refused with CriteriaError naming the file, the
 line (found in the file text) and the reason, so that a bad set never reaches a report.
+
+A set has versions: `<name>.toml` is the current one; when its scoring changes, its version goes
+up and the previous file stays beside it, unchanged, as `<name>.v<N>.toml`, so that an evaluation
+finalized with version N is reproduced and labelled with version N:
+`load_criteria(name, version=evaluation.criteria_version)`.
 """
 
 from __future__ import annotations
@@ -106,6 +111,11 @@ class Indicator:
     numerator: str | None = None
     denominator: str | None = None
     slot: int = -1  # index of this indicator's first figure in a farmhouse's sums
+    # a rate's households counted, by their answer to a code question (`breakdown`): one figure
+    # per code from `breakdown_slot` on
+    breakdown: str | None = None
+    breakdown_codes: tuple[str, ...] = ()
+    breakdown_slot: int = -1
 
 
 @dataclass(frozen=True)
@@ -154,21 +164,45 @@ class CriteriaSet:
 
 _cache: dict[tuple[str, int], CriteriaSet] = {}
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_PREVIOUS_VERSION = re.compile(r"\.v\d+$")  # the stem of a previous version's file
 
 
 def available_criteria() -> list[str]:
-    """Names of the criteria sets shipped with the product."""
-    return sorted(p.stem for p in CRITERIA_DIR.glob("*.toml"))
+    """Names of the criteria sets shipped with the product (their current versions)."""
+    return sorted(p.stem for p in CRITERIA_DIR.glob("*.toml")
+                  if not _PREVIOUS_VERSION.search(p.stem))
 
 
-def load_criteria(name: str = DEFAULT_CRITERIA) -> CriteriaSet:
-    """The shipped criteria set `name`, loaded once per process (and again if its file changes)."""
+def load_criteria(name: str = DEFAULT_CRITERIA, version: int | None = None) -> CriteriaSet:
+    """The shipped criteria set `name`, loaded once per process (and again if its file changes):
+    its current version, or the given `version` (a previous one is kept as `<name>.v<N>.toml`)."""
     # the name may come from a URL or a stored evaluation: it must not reach outside the folder
     path = CRITERIA_DIR / f"{name}.toml"
-    if not _NAME.fullmatch(name) or ".." in name or not path.is_file():
+    if (not _NAME.fullmatch(name) or ".." in name or _PREVIOUS_VERSION.search(name)
+            or not path.is_file()):
         raise CriteriaError(path.name, None, f"no criteria set {name!r} (available: "
                             f"{', '.join(available_criteria())})")
-    criteria = load_criteria_file(path)
+    criteria = _named(load_criteria_file(path), name)
+    if version is None or version == criteria.version:
+        return criteria
+    current = criteria.version
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < current:
+        raise CriteriaError(path.name, None, f"no version {version!r} of criteria set {name!r} "
+                            f"(versions 1 to {current})")
+    path = CRITERIA_DIR / f"{name}.v{version}.toml"
+    if not path.is_file():
+        raise CriteriaError(path.name, None, f"no version {version} of criteria set {name!r}: "
+                            f"its file {path.name} is missing")
+    criteria = _named(load_criteria_file(path), name)
+    if criteria.version != version:
+        raise CriteriaError(criteria.path, _find_line(criteria.path.read_text("utf-8"),
+                                                      (assigned("version"),)),
+                            f"the file of a previous version says version {criteria.version}, "
+                            f"not {version}")
+    return criteria
+
+
+def _named(criteria: CriteriaSet, name: str) -> CriteriaSet:
     if criteria.name != name:
         raise CriteriaError(criteria.path, _find_line(criteria.path.read_text("utf-8"),
                                                       (assigned("name"),)),
@@ -305,6 +339,7 @@ def _build(data: dict, path: Path) -> CriteriaSet:
         keys.update(dict.fromkeys(item.keys))
         if item.value_name and survey_fields.is_known_key(item.value_name):
             keys[item.value_name] = None
+    keys.update(dict.fromkeys(ind.breakdown for ind in village.indicators if ind.breakdown))
     keys.update(dict.fromkeys(carbon.answer_keys))
     keys.update(dict.fromkeys(mtf.answer_keys))
     keys.update(dict.fromkeys(measures_module.ANSWER_KEYS))
@@ -609,10 +644,14 @@ def _village(data, compiler) -> VillageRules:
     for n, ind in enumerate(_array(spec, "indicators", "[village]", loc)):
         iloc = ((iheader, n),)
         check_fields(ind, {"id", "label_en", "label_zh", "kind", "when", "numerator",
-                           "denominator", "direction", "weight", "target"}, "an indicator", iloc)
+                           "denominator", "direction", "weight", "target", "breakdown"},
+                     "an indicator", iloc)
         iid = text_field(ind, "id", "an indicator", iloc)
         where = f"indicator {iid}"
         kind = ind.get("kind")
+        if "breakdown" in ind and kind != "rate":
+            raise RuleProblem(f"only a rate has a breakdown, and {where} is not one",
+                              iloc + (assigned("breakdown"),))
         direction = ind.get("direction", "higher_better")
         if direction not in ("higher_better", "lower_better"):
             raise RuleProblem(f"direction of {where} must be higher_better or lower_better",
@@ -624,9 +663,20 @@ def _village(data, compiler) -> VillageRules:
         if kind == "rate":
             if "when" not in ind:
                 raise RuleProblem(f"{where} of kind rate needs 'when'", iloc)
-            indicators.append(Indicator(**common, slot=slot, condition=compiler.compile(
-                ind["when"], where, iloc)))
-            slot += 1
+            condition = compiler.compile(ind["when"], where, iloc)
+            key = ind.get("breakdown")
+            if key is None:
+                indicators.append(Indicator(**common, slot=slot, condition=condition))
+                slot += 1
+                continue
+            if (not isinstance(key, str) or not survey_fields.is_known_key(key)
+                    or survey_fields.field(key).type != "code"):
+                raise RuleProblem(f"breakdown of {where} must name a code answer, not {key!r}",
+                                  iloc + (assigned("breakdown"),))
+            codes = tuple(survey_fields.codes_of(key))
+            indicators.append(Indicator(**common, slot=slot, condition=condition, breakdown=key,
+                                        breakdown_codes=codes, breakdown_slot=slot + 1))
+            slot += 1 + len(codes)
         elif kind == "ratio":
             for name in ("numerator", "denominator"):
                 measure = ind.get(name)
@@ -654,11 +704,15 @@ def _village(data, compiler) -> VillageRules:
 
 def _sums_function(indicators: tuple[Indicator, ...], code: RuleCode) -> Callable:
     """A farmhouse's figures for the village sums, in indicator slot order: a rate's 0 or 1,
-    a ratio's numerator and denominator (both 0 when either measure is missing)."""
+    a ratio's numerator and denominator (both 0 when either measure is missing); after a rate
+    with a breakdown, its 0 or 1 for each code of the breakdown's answer."""
     exprs = []
     for ind in indicators:
         if ind.kind == "rate":
             exprs.append(f"(1 if {ind.condition.expr} else 0)")
+            for answer in ind.breakdown_codes:
+                exprs.append(f"(1 if {ind.condition.expr} and {getter('key', ind.breakdown)} "
+                             f"== {answer!r} else 0)")
         elif ind.kind == "ratio":
             num, den = getter("measure", ind.numerator), getter("measure", ind.denominator)
             exprs.append(f"(0 if {den} is None or (_v := {num}) is None else _v)")
