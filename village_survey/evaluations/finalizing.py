@@ -348,8 +348,9 @@ def reopen(user, area: Area, year: int, criteria: str, reason: str | None) -> li
 
 
 def reproduce(evaluation: Evaluation) -> dict[str, Any]:
-    """The results of a finalized evaluation computed again from its frozen inputs alone."""
-    criteria = load_criteria(evaluation.criteria)
+    """The results of a finalized evaluation computed again from its frozen inputs alone, with
+    the version of the criteria set it was finalized with (kept when the set has a newer one)."""
+    criteria = load_criteria(evaluation.criteria, version=evaluation.criteria_version)
     if evaluation.level == "village":
         records = _frozen_records(evaluation, criteria)
         result = evaluate_village(records, evaluation.inputs["registered_households"], criteria,

@@ -109,7 +109,9 @@ def grade_label(results) -> str:
     if word:
         return word
     try:
-        criteria = load_criteria(results.get("criteria") or DEFAULT_CRITERIA)
+        # the version the results were computed with (stored results carry it)
+        criteria = load_criteria(results.get("criteria") or DEFAULT_CRITERIA,
+                                 version=results.get("criteria_version"))
     except CriteriaError:
         return results["grade"]
     for grade in criteria.village.grades:
@@ -192,6 +194,11 @@ def show_value(value) -> str:
     return str(value)
 
 
+def breakdown_label(indicator, code) -> str:
+    """The label of one code of the answer an indicator is broken down by ("courtyard": 院落)."""
+    return str(CODE_LABELS.get(indicator.get("breakdown_key"), {}).get(code, code))
+
+
 def _is_share(indicator) -> bool:
     # indicators that rise towards a target are rates and shares; the one that should fall is
     # an amount (net CO2e per person), shown as a number
@@ -218,4 +225,5 @@ TEMPLATE_HELPERS = {
     "level_after_name": level_after_name, "unit_label": unit_label,
     "explanation": explanation, "outcome": outcome, "show_value": show_value, "why": why,
     "indicator_value": indicator_value, "indicator_target": indicator_target,
+    "breakdown_label": breakdown_label,
 }
