@@ -165,7 +165,7 @@ def test_co2e_per_person_draws_a_bar_per_area_and_the_city_line():
     chart = co2e_per_person(CO2E, 1.4, CO2E_TEXTS, NUMBERS)
     root = parse(chart.svg)
     assert len(marks(root, "co2e-bar")) == 4
-    assert root.find(f".//*[@id='co2e-reference']") is not None
+    assert root.find(".//*[@id='co2e-reference']") is not None
     assert "全市 <1.4>" in "".join(root.itertext())
     assert chart.alt == "<4> 个区域中 <2> 个高于全市（<1.4> t CO2e）"
     assert chart.table.rows == (("武宁县", "<1.2>"), ("修水县", "<1.8>"), ("瑞昌市", "<0.9>"),
@@ -209,3 +209,18 @@ def test_drawing_a_chart_leaves_matplotlibs_global_settings_as_they_were():
     before = dict(matplotlib.rcParams)
     star_distribution(STARS, STARS_TEXTS, NUMBERS)
     assert dict(matplotlib.rcParams) == before
+
+
+@pytest.mark.parametrize("draw", [
+    lambda t: star_distribution([], {**STARS_TEXTS, **t}, NUMBERS),
+    lambda t: indicators_against_targets([], {**TARGETS_TEXTS, **t}, NUMBERS),
+    lambda t: energy_mix([], {**MIX_TEXTS, **t}, NUMBERS, previous_share=0.5),
+    lambda t: pv_by_area([], {**PV_TEXTS, **t}, NUMBERS),
+    lambda t: co2e_per_person([], 1.4, {**CO2E_TEXTS, **t}, NUMBERS),
+    lambda t: ranking([], BANDS, {**RANKING_TEXTS, **t}, NUMBERS),
+    lambda t: change_from_previous_year([], {**CHANGE_TEXTS, **t}, NUMBERS),
+])
+def test_a_chart_without_data_is_still_valid_svg_and_its_alt_says_there_is_no_data(draw):
+    chart = draw({"empty": "暂无数据"})
+    assert parse(chart.svg).get("aria-label") == "暂无数据"
+    assert chart.alt == "暂无数据" and chart.table.rows == ()

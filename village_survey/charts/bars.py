@@ -2,7 +2,8 @@
 
 Every function takes plain values, the caller's translated ``texts`` (a mapping whose keys each
 function lists; sentences use ``str.format`` names for the figures) and a ``Numbers`` formatter,
-and returns a ``Chart`` (svg, alt, table). Each drawn mark gets an id ``<gid>-<kind>-<index>``.
+and returns a ``Chart`` (svg, alt, table). Every ``texts`` may hold ``empty``: the alt text
+when there is nothing to draw. Each drawn mark gets an id ``<gid>-<kind>-<index>``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ def _with_unit(text: str, unit: str) -> str:
     return f"{text} {unit}".strip()
 
 
+def _unless_empty(data, alt: str, texts: Texts) -> str:
+    """With no data, the caller's ``empty`` sentence (if given) instead of a sentence of zeros."""
+    return alt if data else texts.get("empty", alt)
+
+
 def _write(axis, x, y, text, colour=INK, **kw):
     axis.text(x, y, text, va="center", color=colour, fontsize=9, **kw)
 
@@ -146,6 +152,7 @@ def star_distribution(areas: Sequence[AreaStars], texts: Texts, numbers: Numbers
     headers = (texts["area"], *levels, texts["total"])
     rows = tuple((area.name, *(numbers.decimal(c) for c in area.counts), numbers.decimal(total))
                  for area, total in zip(areas, totals))
+    alt = _unless_empty(areas, alt, texts)
     return Chart(render(draw, bar_height(len(areas)) + 0.4, alt), alt, Table(headers, rows))
 
 
@@ -190,6 +197,7 @@ def indicators_against_targets(indicators: Sequence[IndicatorTarget], texts: Tex
     rows = tuple((i.name, _with_unit(numbers.decimal(i.value), i.unit),
                   _with_unit(numbers.decimal(i.target), i.unit),
                   texts["met"] if i.met else texts["not_met"]) for i in indicators)
+    alt = _unless_empty(indicators, alt, texts)
     return Chart(render(draw, bar_height(len(indicators)) + 0.4, alt), alt, Table(headers, rows))
 
 
@@ -229,6 +237,7 @@ def energy_mix(options: Sequence[MixOption], texts: Texts, numbers: Numbers = _N
     headers = (texts["option"], texts["count"], texts["share"])
     rows = tuple((o.label, numbers.decimal(o.count), numbers.percent(_share(o.count, total)))
                  for o in options)
+    alt = _unless_empty(options, alt, texts)
     return Chart(render(draw, bar_height(len(options)) + 0.4, alt), alt, Table(headers, rows))
 
 
@@ -265,6 +274,7 @@ def pv_by_area(areas: Sequence[AreaPV], texts: Texts, numbers: Numbers = _NUMBER
 
     headers = (texts["area"], texts["households"], texts["kwp"])
     rows = tuple((a.name, numbers.decimal(a.households), numbers.decimal(a.kwp)) for a in areas)
+    alt = _unless_empty(areas, alt, texts)
     return Chart(render(draw, bar_height(len(areas)), alt), alt, Table(headers, rows))
 
 
@@ -300,6 +310,7 @@ def co2e_per_person(areas: Sequence[AreaValue], reference: float, texts: Texts,
 
     headers = (texts["area"], _with_unit(texts["value"], f"({texts['unit']})"))
     rows = tuple((a.name, numbers.decimal(a.value)) for a in areas)
+    alt = _unless_empty(areas, alt, texts)
     return Chart(render(draw, bar_height(len(areas)) + 0.3, alt), alt, Table(headers, rows))
 
 
@@ -343,6 +354,7 @@ def ranking(areas: Sequence[AreaScore], bands: Sequence[GradeBand], texts: Texts
     headers = (texts["rank"], texts["area"], texts["score"], texts["grade"])
     rows = tuple((numbers.decimal(rank), a.name, numbers.decimal(a.score), a.grade)
                  for rank, a in enumerate(ordered, start=1))
+    alt = _unless_empty(ordered, alt, texts)
     return Chart(render(draw, bar_height(len(ordered)) + 0.4, alt), alt, Table(headers, rows))
 
 
@@ -390,4 +402,5 @@ def change_from_previous_year(indicators: Sequence[IndicatorChange], texts: Text
     rows = tuple((i.name, _with_unit(numbers.decimal(i.previous), i.unit),
                   _with_unit(numbers.decimal(i.current), i.unit),
                   numbers.percent(relative(i) / 100)) for i in indicators)
+    alt = _unless_empty(indicators, alt, texts)
     return Chart(render(draw, bar_height(len(indicators)) + 0.4, alt), alt, Table(headers, rows))
