@@ -1,5 +1,5 @@
 """A survey's review flags from the database: gathers the plain facts `flags.survey_flags` needs
-(the village's other farmhouses, last year's answers, the photos, the county's bounds) and stores
+(the village's other farmhouses, last year's answers, the photos, the county's boundary or bounds) and stores
 the flags on the survey. Called when a survey is saved and when a photo is added."""
 
 import os
@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import exists, select, true
 
 from village_survey.areas.models import County, Household, Township, Village
+from village_survey import geo
 from village_survey.extensions import db
 from village_survey.review import flags as flag_rules
 from village_survey.surveys.models import Photo, Survey
@@ -32,19 +33,25 @@ def bounds():
     return _bounds_cache[stamp]
 
 
+def boundary_of(area_bounds, county_code):
+    """The county's shipped boundary (`village_survey.geo`), unless the bounds file has a rectangle
+    of its own for the county (the operator's choice wins); None if neither is known."""
+    if not county_code or county_code in area_bounds:
+        return None
+    return geo.boundary(county_code)
+
+
 def _village_id(household):
     return household.village_id if household.village_id is not None else household.village.id
 
 
-def _county_and_village_points(survey, household, connection, area_bounds):
-    """The county's code (asked only when some county has bounds of its own), and [(lat, lon)] of
-    the village's other farmhouses surveyed that year."""
+def _county_and_village_points(survey, household, connection):
+    """The county's code (for its boundary or bounds), and [(lat, lon)] of the village's other
+    farmhouses surveyed that year."""
     village_id = _village_id(household)
-    county_code = None
-    if any(key != "city" for key in area_bounds):
-        county_code = connection.scalar(select(County.code).join(Township, Township.county_id == County.id)
-                                        .join(Village, Village.township_id == Township.id)
-                                        .where(Village.id == village_id))
+    county_code = connection.scalar(select(County.code).join(Township, Township.county_id == County.id)
+                                    .join(Village, Village.township_id == Township.id)
+                                    .where(Village.id == village_id))
     if survey.answers.get("latitude") is None or survey.answers.get("longitude") is None:
         return county_code, []  # nothing to compare
     lat, lon = Survey.answers["latitude"].as_float(), Survey.answers["longitude"].as_float()
@@ -61,7 +68,7 @@ def _facts(survey, warning_keys):
     # Through the connection: plain rows, without the ORM's bookkeeping, on every save.
     connection = db.session.connection()
     area_bounds = bounds()
-    county_code, points = _county_and_village_points(survey, household, connection, area_bounds)
+    county_code, points = _county_and_village_points(survey, household, connection)
     last_year = None
     if household.id is not None:
         last_year = connection.scalar(select(Survey.answers).where(Survey.household_id == household.id,
@@ -71,7 +78,8 @@ def _facts(survey, warning_keys):
         select(exists().where(Photo.survey_id == survey.id, Photo.kind == "house")))
     return flag_rules.SurveyFacts(
         answers=survey.answers, warning_keys=warning_keys, village_points=points,
-        area=flag_rules.area_of(area_bounds, county_code), has_house_photo=bool(has_house_photo),
+        area=flag_rules.area_of(area_bounds, county_code),
+        boundary=boundary_of(area_bounds, county_code), has_house_photo=bool(has_house_photo),
         last_year=last_year, started_at=survey.started_at,
         submitted_at=survey.submitted_at if survey.status != "draft" else None)
 

@@ -2,10 +2,12 @@
 
 Pure Python (no Flask, no database): `survey_flags(facts, rules)` takes the survey's answers and
 what is known around it (the warnings the surveyor confirmed, where the village's other
-farmhouses lie, the area's bounds, the photos, last year's answers, the time taken) and returns
-the flags as JSON-ready dicts `{"code": ..., "key": <answer key or None>, ...}`. The thresholds
-are `FlagRules`, the areas' bounds a data file (`bounds.toml`) read by `load_bounds`.
-"""
+farmhouses lie, the county's boundary or the area's bounds, the photos, last year's answers, the
+time taken) and returns the flags as JSON-ready dicts `{"code": ..., "key": <answer key or None>,
+...}`. The thresholds are `FlagRules`. Where a farmhouse may lie: the county's polygon shipped in
+`village_survey.geo` (with a tolerance; given as `SurveyFacts.boundary`), else a rectangle of the
+data file `bounds.toml` (read by `load_bounds`): the county's own if the file has one (it wins
+over the polygon), else the city's."""
 
 from __future__ import annotations
 
@@ -15,14 +17,14 @@ import statistics
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 BOUNDS_FILE = Path(__file__).with_name("bounds.toml")
 
 # In the order a reviewer reads them (and the queue's flag filter offers them).
 FLAG_CODES = (
     "unusual_value",  # an answer outside its usual range, confirmed by the surveyor
-    "outside_area",  # GPS outside the county's (or the city's) bounds
+    "outside_area",  # GPS outside the county's boundary (or the bounds file's rectangle)
     "far_from_village",  # GPS far from the other farmhouses of the village
     "gps_inaccurate",  # GPS accuracy worse than the rule allows
     "no_house_photo",  # no photo of the kind "house"
@@ -47,11 +49,22 @@ class Box:
         return self.lat_min <= lat <= self.lat_max and self.lon_min <= lon <= self.lon_max
 
 
+class Boundary(Protocol):
+    """A county's polygon (`village_survey.geo.Boundary`)."""
+
+    name: str
+
+    def outside(self, lat: float, lon: float, accuracy_m: float | None, tolerance_m: float) -> bool: ...
+
+
 @dataclass(frozen=True)
 class FlagRules:
     """The thresholds of the flags; the app's REVIEW_FLAG_RULES setting overrides any of them."""
 
     max_gps_accuracy_m: float = 50.0
+    # Metres beyond a county's polygon still taken as in it, besides the position's stated accuracy:
+    # a phone may give GCJ-02 (about 600 m off here), and the polygons are simplified (about 200 m).
+    boundary_tolerance_m: float = 1000.0  # as geo.DEFAULT_TOLERANCE_M
     max_village_distance_km: float = 3.0
     # The village's centre is the median of its other farmhouses: too few make no centre.
     min_village_farmhouses: int = 3
@@ -81,7 +94,8 @@ class SurveyFacts:
     answers: Mapping[str, Any]
     warning_keys: Iterable[str] = ()  # keys with a warning of the form's checks
     village_points: Sequence[tuple[float, float]] = ()  # (lat, lon) of the village's other farmhouses
-    area: Box | None = None  # where the farmhouse must lie
+    area: Box | None = None  # where the farmhouse must lie, when there is no boundary
+    boundary: Boundary | None = None  # the county's polygon: where the farmhouse must lie
     has_house_photo: bool = False
     last_year: Mapping[str, Any] | None = None  # the household's previous survey's answers
     started_at: dt.datetime | None = None
@@ -122,6 +136,18 @@ def area_of(bounds: Mapping[str, Box], county_code: str | None) -> Box | None:
     return bounds.get(county_code or "") or bounds.get("city")
 
 
+def _outside(facts: SurveyFacts, rules: FlagRules, lat: float, lon: float) -> str | None:
+    """The name of the area the position lies outside of, or None."""
+    if facts.boundary is not None:
+        accuracy = _number(facts.answers.get("gps_accuracy_m"))
+        if facts.boundary.outside(lat, lon, accuracy, rules.boundary_tolerance_m):
+            return facts.boundary.name
+        return None
+    if facts.area is not None and not facts.area.contains(lat, lon):
+        return facts.area.name
+    return None
+
+
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two (lat, lon) points in kilometres."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
@@ -139,8 +165,9 @@ def _location_flags(facts: SurveyFacts, rules: FlagRules) -> list[dict]:
     lat, lon = _number(facts.answers.get("latitude")), _number(facts.answers.get("longitude"))
     flags = []
     if lat is not None and lon is not None:
-        if facts.area is not None and not facts.area.contains(lat, lon):
-            flags.append({"code": "outside_area", "key": "latitude", "area": facts.area.name})
+        area = _outside(facts, rules, lat, lon)
+        if area is not None:
+            flags.append({"code": "outside_area", "key": "latitude", "area": area})
         points = [(p_lat, p_lon) for p_lat, p_lon in facts.village_points
                   if _number(p_lat) is not None and _number(p_lon) is not None]
         if len(points) >= rules.min_village_farmhouses:
