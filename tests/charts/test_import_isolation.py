@@ -11,6 +11,7 @@ import importlib, sys
 importlib.import_module("village_survey.charts")
 importlib.import_module("village_survey.charts.style")
 importlib.import_module("village_survey.charts.bars")
+importlib.import_module("village_survey.charts.map")
 banned = ("flask", "flask_babel", "sqlalchemy", "flask_sqlalchemy", "village_survey.extensions")
 print(" ".join(name for name in banned if name in sys.modules) or "-")
 """

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import insert, select
 
 from village_survey import survey_fields as sf
+from village_survey.geo.boundaries import boundary as geo_boundary
 from village_survey.extensions import db
 from village_survey.surveys.models import Survey, SurveyRevision
 from village_survey.surveys.services import _changes, content_hash
@@ -37,7 +38,7 @@ MINUTE, HOUR, DAY = 1, 60, 24 * 60
 # most rooftop PV and straw, the districts round the city have piped gas and newer houses.
 COUNTY_PLACES = {
     "360402": (29.62, 115.98, "suburban"),  # 濂溪区
-    "360403": (29.70, 116.02, "suburban"),  # 浔阳区
+    "360403": (29.733, 115.985, "suburban"),  # 浔阳区
     "360404": (29.60, 115.85, "suburban"),  # 柴桑区
     "360423": (29.26, 115.10, "hill"),  # 武宁县
     "360424": (29.03, 114.55, "hill"),  # 修水县
@@ -211,11 +212,22 @@ def _number(value):
 
 
 def _village_place(village_code):
-    lat, lon, landscape = COUNTY_PLACES.get((village_code or "")[:6], DEFAULT_PLACE)
+    centre_lat, centre_lon, landscape = COUNTY_PLACES.get((village_code or "")[:6], DEFAULT_PLACE)
+    lat, lon = centre_lat, centre_lon
     if village_code:
-        # Seeded by the code alone, so a village stays in its place whatever else is generated.
+        # Seeded by the code alone, so a village stays in its place whatever else is generated;
+        # drawn again until it lies within its county, more than a household's spread (~1 km)
+        # from the border, as real villages do (else the review flags every farmhouse).
         spot = random.Random(village_code)
-        lat, lon = lat + spot.uniform(-0.12, 0.12), lon + spot.uniform(-0.15, 0.15)
+        county = geo_boundary(village_code[:6])
+        for attempt in range(400):
+            if county is None or attempt < 50:
+                lat, lon = centre_lat + spot.uniform(-0.12, 0.12), centre_lon + spot.uniform(-0.15, 0.15)
+            else:  # a small or oddly shaped county: anywhere within its outline's box
+                west, south, east, north = county.bbox
+                lat, lon = spot.uniform(south, north), spot.uniform(west, east)
+            if county is None or (county.contains(lat, lon) and county.distance_to_edge_m(lat, lon) > 1500):
+                break
     return lat, lon, landscape
 
 
