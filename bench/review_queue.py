@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.evaluate_db import _insert  # noqa: E402  (Core inserts of households and surveys, a batch at a time)
+from bench.evaluate_db import _cpu_model, _insert  # noqa: E402  (Core inserts a batch at a time; the CPU name)
 from bench.ingest import fresh_postgres  # noqa: E402
 
 GOAL_MS = 300.0
@@ -235,16 +235,6 @@ def measure(url, repeat, submitted):
 
 
 # ---------------------------------------------------------------- report
-
-
-def _cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def report(figures, surveys, submitted, build_seconds, skipped):

@@ -177,3 +177,26 @@ def server_state_of(uuid):
 
     db.session.expire_all()
     return db.session.scalars(select(Survey).where(Survey.uuid == uuid)).first()
+
+
+def stored_survey(page, survey_uuid=None):
+    """A survey as the phone's IndexedDB holds it (the open survey's when no UUID is given)."""
+    return page.evaluate("""async (uuid) => {
+      const read = (name, store, key) => new Promise((resolve, reject) => {
+        const r = indexedDB.open(name);
+        r.onerror = () => reject(r.error);
+        r.onsuccess = () => {
+          const g = r.result.transaction(store).objectStore(store).get(key);
+          g.onsuccess = () => { r.result.close(); resolve(g.result); };
+        };
+      });
+      const session = await read("vs-meta", "kv", "session");
+      return read(`vs-user-${session.user.id}`, "surveys", uuid || location.hash.slice(1));
+    }""", survey_uuid)
+
+
+def dated_answers(number, name, year, **more):
+    """Complete answers of a household surveyed on 2 January of `year`."""
+    from tests.factories import complete_answers
+
+    return complete_answers(house_number=number, head_name=name, survey_date=f"{year}-01-02", **more)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.browser.helpers import (
+    dated_answers,
     accept_dialogs,
     fill_survey,
     go_offline,
@@ -23,7 +24,6 @@ from tests.browser.helpers import (
     wait_for_count,
     wait_until,
 )
-from tests.factories import complete_answers
 from village_survey.extensions import db
 from village_survey.surveys.forms import answers_to_formdata
 from village_survey.surveys.models import Photo
@@ -36,7 +36,7 @@ UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 
 def _answers(number, name, **more):
-    return complete_answers(house_number=number, head_name=name, survey_date=f"{YEAR}-01-02", **more)
+    return dated_answers(number, name, YEAR, **more)
 
 
 def _progress(page):

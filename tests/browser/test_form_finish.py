@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.browser.helpers import (
+    stored_survey,
     fill_survey,
     go_offline,
     go_online,
@@ -113,22 +114,6 @@ def test_a_missing_answer_opened_from_the_summary_comes_back_to_it(live_server, 
     assert server_state_of(survey_uuid).answers["lamps_led"] == 6
 
 
-def _stored(page, survey_uuid):
-    """A survey as the phone's IndexedDB holds it."""
-    return page.evaluate("""async (uuid) => {
-      const read = (name, store, key) => new Promise((resolve, reject) => {
-        const r = indexedDB.open(name);
-        r.onerror = () => reject(r.error);
-        r.onsuccess = () => {
-          const g = r.result.transaction(store).objectStore(store).get(key);
-          g.onsuccess = () => { r.result.close(); resolve(g.result); };
-        };
-      });
-      const session = await read("vs-meta", "kv", "session");
-      return read(`vs-user-${session.user.id}`, "surveys", uuid);
-    }""", survey_uuid)
-
-
 def test_the_field_app_queues_two_bottles_of_lpg_as_30_kg(live_server, phone, world, tmp_path):
     page, context = phone, phone.context
     login(page, live_server)
@@ -155,7 +140,7 @@ def test_the_field_app_queues_two_bottles_of_lpg_as_30_kg(live_server, phone, wo
     page.locator("[data-submit]").click()
     page.wait_for_url("**/app/")
     page.wait_for_selector("body[data-ready]")
-    stored = _stored(page, survey_uuid)
+    stored = stored_survey(page, survey_uuid)
     assert stored["state"] == "queued" and stored["answers"]["lpg_kg"] == 30
 
     go_online(context)

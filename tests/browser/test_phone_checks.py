@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from tests.browser.helpers import (
-    fill_step,
+    stored_survey,
     fill_survey,
     go_offline,
     go_online,
@@ -19,7 +19,6 @@ from tests.browser.helpers import (
     outbox_count,
     start_survey,
     wait_for_count,
-    wait_until,
 )
 from tests.factories import complete_answers
 from village_survey import survey_fields as sf
@@ -216,22 +215,6 @@ def test_generated_answers_get_the_same_errors_and_warnings_on_the_phone_and_the
     assert on_phone == on_server
 
 
-def _stored_survey(page):
-    """The open survey as the phone's IndexedDB holds it."""
-    return page.evaluate("""async () => {
-      const read = (name, store, key) => new Promise((resolve, reject) => {
-        const r = indexedDB.open(name);
-        r.onerror = () => reject(r.error);
-        r.onsuccess = () => {
-          const g = r.result.transaction(store).objectStore(store).get(key);
-          g.onsuccess = () => { r.result.close(); resolve(g.result); };
-        };
-      });
-      const session = await read("vs-meta", "kv", "session");
-      return read(`vs-user-${session.user.id}`, "surveys", location.hash.slice(1));
-    }""")
-
-
 def test_residents_45_is_refused_at_the_field_and_the_survey_cannot_be_queued(live_server, phone, world):
     page, context = phone, phone.context
     login(page, live_server)
@@ -250,7 +233,7 @@ def test_residents_45_is_refused_at_the_field_and_the_survey_cannot_be_queued(li
     assert "提交前还有数据需要处理" in summary and "常住人口" in summary and "须在 0 至 30 之间" in summary
     assert page.locator("[data-submit]").is_disabled()
     page.locator("[data-submit]").click(force=True)
-    assert _stored_survey(page)["state"] == "draft"
+    assert stored_survey(page)["state"] == "draft"
     # The summary's link leads to the field.
     page.locator('[data-missing] [data-edit="residents"]').click()
     assert page.locator('section[data-step="household"]').is_visible()
@@ -307,7 +290,7 @@ def test_unusual_answers_are_confirmed_before_the_survey_is_queued(live_server, 
     assert "异常：通常在 300 至 8,000 之间，请核实。" in row.inner_text()
     page.locator("[data-submit]").click()
     assert page.locator("[data-confirm-needed]").is_visible()
-    assert _stored_survey(page)["state"] == "draft"
+    assert stored_survey(page)["state"] == "draft"
     page.get_by_label("我已核实异常数据，填写无误。").check()
     page.locator("[data-submit]").click()
     page.wait_for_url("**/app/")
@@ -358,7 +341,7 @@ def test_a_change_typed_just_before_a_reload_is_kept(live_server, phone, world):
     page.evaluate("location.reload()")
     page.wait_for_selector("body[data-ready]")
     assert page.locator('[name="head_name"]').input_value() == "刘"
-    assert _stored_survey(page)["answers"]["head_name"] == "刘"
+    assert stored_survey(page)["answers"]["head_name"] == "刘"
 
 
 def test_looking_through_a_queued_survey_leaves_it_queued(live_server, phone, world):
@@ -374,7 +357,7 @@ def test_looking_through_a_queued_survey_leaves_it_queued(live_server, phone, wo
     page.locator('[data-goto="summary"]').click()
     page.evaluate("location.reload()")
     page.wait_for_selector("body[data-ready]")
-    assert _stored_survey(page)["state"] == "queued"
+    assert stored_survey(page)["state"] == "queued"
     go_online(context)
     page.goto(page.url.split("#")[0].replace("/app/survey", "/app/"))
     wait_for_count(page, 0)

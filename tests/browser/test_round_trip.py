@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.browser.helpers import (
+    dated_answers,
     accept_dialogs,
     fill_survey,
     go_offline,
@@ -36,7 +37,7 @@ YEAR = dt.date.today().year
 
 
 def _answers(number, name, **more):
-    return complete_answers(house_number=number, head_name=name, survey_date=f"{YEAR}-01-02", **more)
+    return dated_answers(number, name, YEAR, **more)
 
 
 def _latest_uuid(page):
