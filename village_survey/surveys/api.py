@@ -243,21 +243,6 @@ def _base_revision(body, errors):
     return raw
 
 
-def _returned_since(uuid, base_revision):
-    """The survey, if a reviewer returned it after the revision the phone's change was made on.
-
-    The phone sends `base_revision`, the server revision its answers start from (0: none); a
-    change made before a return is not applied over the return until the surveyor has read the
-    reviewer's comment (the phone then sends it again with the return's revision).
-    """
-    if base_revision is None:
-        return None
-    survey = find_survey(uuid, current_user)
-    if survey is not None and survey.status == "returned" and survey.revision > base_revision:
-        return survey
-    return None
-
-
 def _save(raw_uuid, body):
     """Apply one survey PUT and commit it: (the answer's JSON, its HTTP status).
 
@@ -281,11 +266,6 @@ def _save(raw_uuid, body):
         return _refusal(422, _("Some answers need attention."), errors=checked.errors | errors,
                         warnings=checked.warnings)
     try:
-        returned = _returned_since(uuid, base_revision)
-        if returned is not None:
-            return _refusal(409, _("The reviewer returned this survey after this change was made: read "
-                                   "the comment and confirm before sending it again."),
-                            state=survey_state(returned))
         result = save_survey_once_more_on_race(
             current_user, uuid, form_version=body.get("form_version"), year=body.get("year"),
             status=body.get("status"), formdata=formdata, village_id=body.get("village_id"),

@@ -214,6 +214,11 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
 
     survey = find_survey(uuid, user)
     if survey is not None:
+        if survey.status == "returned" and seen_revision is not None and survey.revision > seen_revision:
+            # Made before the reviewer returned it: not applied over the return until the surveyor
+            # has read the comment (the client then sends it again with the return's revision).
+            raise SurveyError(409, _("The reviewer returned this survey after this change was made: read "
+                                     "the comment and confirm before sending it again."))
         resubmits = (survey.status == "returned" and status == "submitted" and seen_revision is not None
                      and seen_revision >= survey.revision)
         if survey.content_hash == digest and not resubmits:
