@@ -95,3 +95,85 @@ def _only_reopening_changes_a_stored_version(_mapper, connection, evaluation):
 @event.listens_for(Evaluation, "before_delete")
 def _a_stored_version_is_never_deleted(_mapper, _connection, evaluation):
     raise FrozenEvaluationError(f"evaluation {evaluation.id} is frozen: it may not be deleted")
+
+
+# ---------------------------------------------------------------- precomputed, kept up to date
+
+
+class FarmhouseResult(db.Model):
+    """An approved survey's farmhouse result under one criteria set, as of one survey revision.
+
+    Written when the survey is approved (deleted when it leaves that status) and again by
+    `flask evaluate --rebuild` after the criteria change: `criteria_version` and `revision` say
+    what it was computed from. A survey that cannot be scored keeps a row with `error` set and
+    no figures, so that pages can list it. The answers that maps and mixes read (GPS, stove,
+    heating, hot water, lighting, PV) are copied here once, so that no page decodes answers.
+    """
+
+    __tablename__ = "farmhouse_results"
+    __table_args__ = (
+        # what a village's refresh, a list and a map read: the results of a set, year and village
+        Index("ix_farmhouse_results_area", "criteria", "year", "village_id"),
+    )
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True)
+    criteria: Mapped[str] = mapped_column(String(40), primary_key=True)
+    criteria_version: Mapped[int]
+    revision: Mapped[int]
+    year: Mapped[int]
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"))
+    total: Mapped[float | None]
+    stars: Mapped[int | None]
+    base_level: Mapped[bool | None]
+    zero_carbon: Mapped[bool | None]
+    sums: Mapped[list | None] = mapped_column(JSON)  # FarmhouseRecord.sums
+    error: Mapped[dict | None] = mapped_column(JSON)  # {"code", "key", "why"} when unscorable
+    # the household profile (scoring.profile.household_profile), for mixes and maps
+    cooking: Mapped[str | None] = mapped_column(String(20))
+    heating: Mapped[str | None] = mapped_column(String(20))
+    hot_water: Mapped[str | None] = mapped_column(String(20))
+    lighting: Mapped[str | None] = mapped_column(String(20))
+    pv: Mapped[bool | None]
+    pv_kwp: Mapped[float | None]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    gps_accuracy_m: Mapped[float | None]
+
+
+class AreaAggregate(db.Model):
+    """The pooled figures of one area, year and criteria set, kept up to date from its results.
+
+    `area_id` is a village, township or county id by `level`, and 0 for the city. `tally` is
+    what the parent pools (scoring.aggregate.Tally as plain values), `results` what pages show
+    (as an Evaluation's results), `mix` the household profile counts (scoring.profile).
+    """
+
+    __tablename__ = "area_aggregates"
+    __table_args__ = (
+        UniqueConstraint("criteria", "year", "level", "area_id"),
+        CheckConstraint("level IN ('village','township','county','city')", name="level"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    criteria: Mapped[str] = mapped_column(String(40))
+    criteria_version: Mapped[int]
+    year: Mapped[int]
+    level: Mapped[str] = mapped_column(String(10))
+    area_id: Mapped[int]
+    tally: Mapped[dict] = mapped_column(JSON)
+    results: Mapped[dict] = mapped_column(JSON)
+    mix: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvaluationBuild(db.Model):
+    """A complete rebuild of a criteria set's results and aggregates (`flask evaluate --rebuild`).
+
+    Until a set's current version has one, pages score areas when asked (correct, but slow for a
+    county) and say so; afterwards they read the aggregates, which approvals keep up to date.
+    """
+
+    __tablename__ = "evaluation_builds"
+    criteria: Mapped[str] = mapped_column(String(40), primary_key=True)
+    criteria_version: Mapped[int] = mapped_column(primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
+    surveys: Mapped[int]
+    seconds: Mapped[float]
