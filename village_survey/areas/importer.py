@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from village_survey.areas.models import County, Township, Village
+from village_survey.evaluations import precomputed
 from village_survey.extensions import db
 
 COLUMNS = ("county_code", "township_code", "township_name", "village_code", "village_name",
@@ -74,6 +75,7 @@ def import_villages(text: str) -> ImportResult:
     villages = {v.code: v for v in db.session.scalars(select(Village))}
     result = ImportResult()
     seen = set()
+    touched = []
     try:
         rows = list(reader)
     except csv.Error as error:
@@ -110,4 +112,8 @@ def import_villages(text: str) -> ImportResult:
         village.name = values["village_name"]
         village.township = township
         village.registered_households = values["registered_households"]
+        touched.append(village)
+    if touched:
+        db.session.flush()
+        precomputed.villages_changed([v.id for v in touched], moved=True)
     return result

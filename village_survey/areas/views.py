@@ -20,6 +20,7 @@ from village_survey.areas.importer import ImportFileError, decode, import_villag
 from village_survey.areas.models import County, Household, Township, Village
 from village_survey.core.errors import NotFound
 from village_survey.core.paging import paginate, search
+from village_survey.evaluations import precomputed
 from village_survey.extensions import db
 
 bp = Blueprint("areas", __name__, url_prefix="/areas")
@@ -126,6 +127,7 @@ def edit(kind, ident=None):
             form.code.errors.append(_("This code is already used."))
         else:
             area = area or model()
+            moved = parent_key is not None and getattr(area, parent_key, None) != form.parent.data
             for name, field in form._fields.items():
                 if name == "parent":
                     setattr(area, parent_key, field.data)
@@ -133,11 +135,20 @@ def edit(kind, ident=None):
                     setattr(area, name, field.data)
             db.session.add(area)
             db.session.flush()
+            _refresh_evaluations(kind, area, moved)
             audit.record(f"{kind}_saved", current_user, target=f"{kind}:{area.code}")
             flash(_("Saved %(name)s.", name=area.name), "success")
             return redirect(url_for(".overview"))
     status = 400 if request.method == "POST" else 200
     return render_template("areas/admin_form.html", form=form, kind=kind, area=area), status
+
+
+def _refresh_evaluations(kind, area, moved):
+    """A village's registered households (coverage) or a village's or township's place changed."""
+    if kind == "village":
+        precomputed.villages_changed([area.id], moved=moved)
+    elif kind == "township" and moved:
+        precomputed.villages_changed([v.id for v in area.villages], moved=True)
 
 
 @admin_bp.route("/import", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ import unicodedata
 import click
 from flask_babel import gettext as _
 
-from village_survey.evaluations import finalizing, services
+from village_survey.evaluations import finalizing, precomputed, services
 from village_survey.evaluations.labels import grade_label
 from village_survey.extensions import db
 from village_survey.scoring import (
@@ -165,8 +165,22 @@ def _reopen(area, year, criteria, reason):
                  "new versions.", n=len(reopened)))
 
 
+def _rebuild(workers):
+    """Recompute every precomputed result and aggregate, with a progress bar on the terminal."""
+    with click.progressbar(length=1, label=_("Scoring approved surveys"), show_pos=True) as bar:
+        def progress(done, total):
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        outcome = precomputed.rebuild(workers=workers, progress=progress)
+    db.session.commit()
+    click.echo(_("Rebuilt the evaluations of %(surveys)s approved surveys (criteria: %(sets)s) in "
+                 "%(seconds).1f s.", surveys=outcome["surveys"], sets=", ".join(outcome["sets"]),
+                 seconds=outcome["seconds"]))
+
+
 @click.command("evaluate")
-@click.option("--year", type=int, required=True, help="The survey year.")
+@click.option("--year", type=int, help="The survey year (not needed with --rebuild).")
 @click.option("--area", default="city", show_default=True,
               help="city, county:<code>, township:<code> or village:<code>")
 @click.option("--criteria", default=DEFAULT_CRITERIA, show_default=True, help="A criteria set's name.")
@@ -179,10 +193,20 @@ def _reopen(area, year, criteria, reason):
               help="Reopen the area's finalized evaluation (and, for a village, those that pooled it), "
                    "so that --finalize stores a new version. Needs --reason.")
 @click.option("--reason", help="With --reopen: why (kept with the reopened version and in the audit log).")
+@click.option("--rebuild", "do_rebuild", is_flag=True,
+              help="Recompute the stored results of every approved survey and the figures of every "
+                   "area, for every year and current criteria set (after criteria change or an upgrade).")
 @click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default=True,
               help="Processes that score surveys side by side.")
-def evaluate_command(year, area, criteria, do_finalize, anyway, do_reopen, reason, workers):
+def evaluate_command(year, area, criteria, do_finalize, anyway, do_reopen, reason, do_rebuild, workers):
     """Evaluate an area's villages, townships and counties from approved surveys."""
+    if do_rebuild:
+        if do_finalize or do_reopen:
+            raise click.UsageError(_("Give --rebuild alone."))
+        _rebuild(workers)
+        return
+    if year is None:
+        raise click.UsageError(_("Give the survey year with --year."))
     if do_finalize and do_reopen:
         raise click.UsageError(_("Give --finalize or --reopen, not both."))
     try:

@@ -100,7 +100,7 @@ def _a_stored_version_is_never_deleted(_mapper, _connection, evaluation):
 # ---------------------------------------------------------------- precomputed, kept up to date
 
 
-class FarmhouseResult(db.Model):
+class StoredResult(db.Model):
     """An approved survey's farmhouse result under one criteria set, as of one survey revision.
 
     Written when the survey is approved (deleted when it leaves that status) and again by

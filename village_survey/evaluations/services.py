@@ -12,7 +12,6 @@ else a preview; `finalizing` stores and reopens versions.
 from __future__ import annotations
 
 import gc
-import math
 import multiprocessing
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -29,13 +28,15 @@ from village_survey.areas.models import County, Household, Township, Village
 from village_survey.areas.natural import natural_key
 from village_survey.core.errors import DomainError, NotFound
 from village_survey.core.paging import Page
-from village_survey.evaluations.models import Evaluation
+from village_survey.evaluations import precomputed
+from village_survey.evaluations.models import Evaluation, StoredResult
 from village_survey.extensions import db
 from village_survey.scoring import (
     DEFAULT_CRITERIA, AnswerError, CriteriaSet, FarmhouseRecord, FarmhouseResult,
-    evaluate_areas, evaluate_village, evaluation_to_dict, improvements, load_criteria,
-    load_criteria_file, score_farmhouse, score_farmhouse_record, to_dict,
+    evaluate_areas, improvements, load_criteria, load_criteria_file, score_farmhouse,
+    score_farmhouse_record, to_dict, village_tally,
 )
+from village_survey.evaluations.precomputed import CITY, Area, area_results
 from village_survey.surveys.models import Survey
 
 LIST_LEVELS = ("village", "township", "county")
@@ -51,17 +52,6 @@ PROGRESS_EVERY = 10_000
 
 class EvaluationError(DomainError):
     """An evaluation request that cannot be done; `status` is the HTTP status that fits."""
-
-
-@dataclass(frozen=True)
-class Area:
-    """An area to evaluate: a level and an id (None for the city)."""
-
-    level: str
-    id: int | None = None
-
-
-CITY = Area("city")
 
 
 @dataclass(frozen=True)
@@ -324,29 +314,10 @@ def score_area(year: int, criteria: CriteriaSet, area: Area = CITY, detail: bool
 # ---------------------------------------------------------------- results
 
 
-def _measure_totals(records: Iterable[FarmhouseRecord], criteria: CriteriaSet) -> dict[str, float]:
-    """Totals of the measures the ratio indicators divide (net tCO2e and persons, say)."""
-    slots = []
-    for indicator in criteria.village.indicators:
-        if indicator.kind == "ratio":
-            slots += [(indicator.numerator, indicator.slot), (indicator.denominator, indicator.slot + 1)]
-    columns: dict[str, list[float]] = {name: [] for name, _ in slots}
-    for record in records:
-        for name, slot in slots:
-            columns[name].append(record.sums[slot])
-    return {name: math.fsum(values) for name, values in columns.items()}
-
-
-def _add_totals(into: dict[str, float], totals: dict[str, float]) -> None:
-    for name, value in totals.items():
-        into[name] = into.get(name, 0.0) + value
-
-
-def _results(evaluation, name: str | None, code: str | None, totals: dict[str, float],
+def _results(level: str, key, tally, name: str | None, code: str | None,
              criteria: CriteriaSet) -> dict[str, Any]:
-    results = evaluation_to_dict(evaluation)
-    results.update(name=name, code=code, criteria_version=criteria.version,
-                   measure_totals={k: round(v, 4) + 0.0 for k, v in totals.items()})
+    results = area_results(level, key, tally, criteria)
+    results.update(name=name, code=code)
     return results
 
 
@@ -380,26 +351,19 @@ def evaluate_scored(scored: ScoredArea) -> AreaResults:
     """Evaluate every village, township and county of a scored area, and the area as a city."""
     criteria = scored.criteria
     hierarchy = {vid: (v["township_id"], v["county_id"]) for vid, v in scored.villages.items()}
-    records = {vid: scored.records(vid) for vid in scored.villages}
-    evaluations = evaluate_areas(((vid, v["registered"], records[vid])
+    evaluations = evaluate_areas(((vid, v["registered"], scored.records(vid))
                                   for vid, v in scored.villages.items()), hierarchy, criteria)
-    totals = {"village": {}, "township": defaultdict(dict), "county": defaultdict(dict)}
-    city_totals: dict[str, float] = {}
-    for vid, (tid, cid) in hierarchy.items():
-        village_totals = totals["village"][vid] = _measure_totals(records[vid], criteria)
-        _add_totals(totals["township"][tid], village_totals)
-        _add_totals(totals["county"][cid], village_totals)
-        _add_totals(city_totals, village_totals)
+    tallies = evaluations.tallies
 
-    def level_results(level, infos, found):
-        return {ident: _results(found[ident], infos[ident]["name"], infos[ident]["code"],
-                                totals[level][ident], criteria) for ident in found}
+    def level_results(level, infos):
+        return {ident: _results(level, ident, tally, infos[ident]["name"], infos[ident]["code"], criteria)
+                for ident, tally in tallies[level].items()}
 
     results = AreaResults(
-        villages=level_results("village", scored.villages, evaluations.villages),
-        townships=level_results("township", scored.townships, evaluations.townships),
-        counties=level_results("county", scored.counties, evaluations.counties),
-        city=_results(evaluations.city, None, None, city_totals, criteria))
+        villages=level_results("village", scored.villages),
+        townships=level_results("township", scored.townships),
+        counties=level_results("county", scored.counties),
+        city=_results("city", "city", tallies["city"], None, None, criteria))
     _add_children(results, scored)
     for vid, farmhouses in scored.farmhouses.items():
         if farmhouses and isinstance(farmhouses[0], ScoredFarmhouse):
@@ -432,10 +396,8 @@ def _farmhouse_rows(farmhouses: list[ScoredFarmhouse]) -> list[dict[str, Any]]:
 
 def village_results(village_id: int, info: dict, farmhouses: list[ScoredFarmhouse],
                     unscorable: list[dict], criteria: CriteriaSet) -> dict[str, Any]:
-    records = [f.record for f in farmhouses]
-    evaluation = evaluate_village(records, info["registered"], criteria, key=village_id)
-    results = _results(evaluation, info["name"], info["code"], _measure_totals(records, criteria),
-                       criteria)
+    tally = village_tally([f.record for f in farmhouses], info["registered"], criteria)
+    results = _results("village", village_id, tally, info["name"], info["code"], criteria)
     results["farmhouses"] = _farmhouse_rows(farmhouses)
     results["unscorable"] = unscorable
     return results
@@ -471,10 +433,56 @@ def _view(evaluation: Evaluation, versions: tuple[VersionSummary, ...]) -> Evalu
                           versions)
 
 
+def _stored_farmhouses(criteria: CriteriaSet, year: int, area: Area) -> tuple[list, list]:
+    """The precomputed farmhouse rows of a village, and the unscorable surveys of an area."""
+    columns = (Survey.uuid, Survey.revision, Survey.household_id, Household.house_number,
+               StoredResult.total, StoredResult.stars, StoredResult.base_level,
+               StoredResult.zero_carbon, StoredResult.error, Household.village_id)
+    stmt = (select(*columns).select_from(StoredResult)
+            .join(Survey, StoredResult.survey_id == Survey.id)
+            .join(Household, Survey.household_id == Household.id)
+            .where(StoredResult.criteria == criteria.name, StoredResult.year == year))
+    if area.level != "village":
+        stmt = stmt.where(StoredResult.error.is_not(None))
+        if area.level != "city":
+            stmt = stmt.join(Village, StoredResult.village_id == Village.id)
+            stmt = stmt.join(Township, Village.township_id == Township.id).where(*area_filter(area))
+    else:
+        stmt = stmt.where(StoredResult.village_id == area.id)
+    rows, unscorable = [], []
+    for uuid, revision, household_id, house_number, total, stars, base_level, zero_carbon, error, vid \
+            in db.session.execute(stmt):
+        if error is not None:
+            unscorable.append({"uuid": uuid, "village_id": vid, **error})
+        else:
+            rows.append({"uuid": uuid, "revision": revision, "household_id": household_id,
+                         "house_number": house_number, "total": round(total, 2) + 0.0, "stars": stars,
+                         "base_level": bool(base_level), "zero_carbon": bool(zero_carbon)})
+    rows.sort(key=lambda r: natural_key(r["house_number"]))
+    return rows, unscorable
+
+
+def stored_preview(area: Area, year: int, criteria: CriteriaSet) -> dict[str, Any]:
+    """An area's results as a preview shows them, read from the precomputed figures."""
+    own = precomputed.figures(criteria, year, area.level, area)[area.id]
+    results = dict(own.results)
+    farmhouses, results["unscorable"] = _stored_farmhouses(criteria, year, area)
+    if area.level == "village":
+        results["farmhouses"] = farmhouses
+    else:
+        child = {"city": "county", "county": "township", "township": "village"}[area.level]
+        results["areas"] = [_child_row(child, ident, {"name": f.name, "code": f.code}, f.results)
+                            for ident, f in precomputed.figures(criteria, year, child, area).items()]
+    return results
+
+
 def preview(area: Area, year: int, criteria: CriteriaSet,
             versions: tuple[VersionSummary, ...] = ()) -> EvaluationView:
-    """The evaluation of an area computed now from its approved surveys."""
-    if area.level == "village":
+    """The evaluation of an area from its approved surveys: read from the precomputed figures
+    once the criteria set's version is built, else computed now."""
+    if precomputed.built(criteria):
+        results = stored_preview(area, year, criteria)
+    elif area.level == "village":
         scored = score_area(year, criteria, area, detail=True)
         info = scored.villages[area.id]
         results = village_results(area.id, info, scored.farmhouses.get(area.id, []),
@@ -523,22 +531,38 @@ def area_list(user, year: int, level: str, criteria: CriteriaSet, sort: str = "s
     The user's whole scope is scored once; an area that is finalized shows its frozen figures.
     """
     scope = user_scope(user)
-    scored = score_area(year, criteria, scope)
-    results = evaluate_scored(scored)
-    infos = {"village": scored.villages, "township": scored.townships,
-             "county": scored.counties}[level]
+    if precomputed.built(criteria):
+        found = precomputed.figures(criteria, year, level, scope)
+        infos = {ident: {"name": f.name, "code": f.code} for ident, f in found.items()}
+        computed = {ident: f.results for ident, f in found.items()}
+        parent_level = {"village": "township", "township": "county"}.get(level)
+        parents = {}
+        if parent_level is not None:
+            model = AREA_MODELS[parent_level]
+            parents = dict(db.session.execute(select(model.id, model.name).where(
+                model.id.in_({f.parent_id for f in found.values()}))).all())
+        parent_of = {ident: parents.get(f.parent_id) for ident, f in found.items()}
+    else:
+        scored = score_area(year, criteria, scope)
+        results = evaluate_scored(scored)
+        infos = {"village": scored.villages, "township": scored.townships,
+                 "county": scored.counties}[level]
+        computed = {ident: results.of(level, ident) for ident in infos}
+        parent_of = {ident: (scored.townships[info["township_id"]]["name"] if level == "village" else
+                             scored.counties[info["county_id"]]["name"] if level == "township" else None)
+                     for ident, info in infos.items()}
     frozen = current_evaluations(level, infos, year, criteria.name)
     rows = []
     for ident, info in infos.items():
         stored = frozen.get(ident)
-        shown = stored.results if stored is not None else results.of(level, ident)
+        shown = stored.results if stored is not None else computed[ident]
         row = _child_row(level, ident, info, shown)
         row.update(finalized=stored is not None, version=getattr(stored, "version", None),
                    reasons=shown["reasons"])
         if level == "village":
-            row["township"] = scored.townships[info["township_id"]]["name"]
+            row["township"] = parent_of[ident]
         elif level == "township":
-            row["county"] = scored.counties[info["county_id"]]["name"]
+            row["county"] = parent_of[ident]
         rows.append(row)
     if sort == "name":
         rows.sort(key=_sort_key(sort, descending), reverse=descending)

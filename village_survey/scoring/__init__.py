@@ -12,8 +12,8 @@ Pure Python (standard library only; no Flask, no database): answers in, plain re
 """
 
 from village_survey.scoring.aggregate import (
-    INSUFFICIENT_DATA, AreaEvaluation, AreaEvaluations, IndicatorValue, evaluate_areas,
-    evaluate_village, evaluation_to_dict,
+    INSUFFICIENT_DATA, AreaEvaluation, AreaEvaluations, IndicatorValue, Tally, evaluate_areas,
+    evaluate_tally, evaluate_village, evaluation_to_dict, measure_totals, pooled_tally, tally_from_dict, village_tally,
 )
 from village_survey.scoring.answers import AnswerError
 from village_survey.scoring.criteria import (
@@ -33,4 +33,5 @@ __all__ = [
     "Improvement", "IndicatorValue", "available_criteria", "evaluate_areas", "evaluate_village",
     "evaluation_to_dict", "farmhouse_record", "improvements", "load_criteria",
     "load_criteria_file", "score_farmhouse", "score_farmhouse_record", "to_dict", "to_text",
+    "Tally", "evaluate_tally", "measure_totals", "pooled_tally", "tally_from_dict", "village_tally",
 ]

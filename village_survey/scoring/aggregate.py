@@ -68,10 +68,12 @@ class AreaEvaluations:
     townships: Mapping[Hashable, AreaEvaluation]
     counties: Mapping[Hashable, AreaEvaluation]
     city: AreaEvaluation
+    # the pooled figures behind them: "village", "township", "county" → {key: Tally}, "city" → Tally
+    tallies: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
-class _Tally:
+class Tally:
     """Pooled figures of a set of farmhouses; tallies of areas add up to their parent's."""
 
     count: int = 0
@@ -85,26 +87,49 @@ class _Tally:
     stars: list[int] = field(default_factory=list)
     sums: list[float] = field(default_factory=list)
 
-    def add(self, other: "_Tally") -> None:
-        self.count += other.count
-        self.registered += other.registered
-        self.counted += other.counted
-        self.uncounted_villages += other.uncounted_villages
-        self.total_sum += other.total_sum
-        self.base_level += other.base_level
-        self.zero_carbon += other.zero_carbon
-        self.villages += other.villages
-        self.stars = [a + b for a, b in zip(self.stars, other.stars)]
-        self.sums = [math.fsum(pair) for pair in zip(self.sums, other.sums)]
+    def to_dict(self) -> dict[str, Any]:
+        """As plain values, to store (`tally_from_dict` reads them back unchanged)."""
+        return {"count": self.count, "registered": self.registered, "counted": self.counted,
+                "uncounted_villages": self.uncounted_villages, "total_sum": self.total_sum,
+                "base_level": self.base_level, "zero_carbon": self.zero_carbon,
+                "villages": self.villages, "stars": list(self.stars), "sums": list(self.sums)}
 
 
-def _empty_tally(criteria: CriteriaSet) -> _Tally:
-    return _Tally(stars=[0] * (len(criteria.star_thresholds) + 1),
+def tally_from_dict(data: Mapping[str, Any]) -> Tally:
+    return Tally(**{**data, "stars": list(data["stars"]), "sums": [float(x) for x in data["sums"]]})
+
+
+def pooled_tally(children: Iterable[Tally], criteria: CriteriaSet) -> Tally:
+    """An area's tally from its children's (villages of a township, townships of a county, …).
+
+    Every figure is an exact sum of the children's (math.fsum over all of them at once), so the
+    result does not depend on the order of the children: an area pooled now from stored
+    tallies equals the same area pooled in one go.
+    """
+    tally = _empty_tally(criteria)
+    children = list(children)
+    for child in children:
+        tally.count += child.count
+        tally.registered += child.registered
+        tally.counted += child.counted
+        tally.uncounted_villages += child.uncounted_villages
+        tally.base_level += child.base_level
+        tally.zero_carbon += child.zero_carbon
+        tally.villages += child.villages
+        tally.stars = [a + b for a, b in zip(tally.stars, child.stars)]
+    tally.total_sum = math.fsum(child.total_sum for child in children)
+    if children:
+        tally.sums = [math.fsum(column) for column in zip(*(child.sums for child in children))]
+    return tally
+
+
+def _empty_tally(criteria: CriteriaSet) -> Tally:
+    return Tally(stars=[0] * (len(criteria.star_thresholds) + 1),
                   sums=[0.0] * criteria.village.sums_width)
 
 
-def _village_tally(farmhouses: Iterable[FarmhouseResult | FarmhouseRecord],
-                   registered: int | None, criteria: CriteriaSet) -> _Tally:
+def village_tally(farmhouses: Iterable[FarmhouseResult | FarmhouseRecord],
+                   registered: int | None, criteria: CriteriaSet) -> Tally:
     tally = _empty_tally(criteria)
     if registered is not None and (not isinstance(registered, int) or registered < 0):
         raise ValueError(f"registered households must be a whole number ≥ 0, not {registered!r}")
@@ -147,7 +172,7 @@ def _indicator_score(indicator: Indicator, value: float | None) -> float:
     return min(100.0, 100.0 * value / indicator.target)
 
 
-def _evaluate(level: str, key: Hashable, tally: _Tally, criteria: CriteriaSet) -> AreaEvaluation:
+def evaluate_tally(level: str, key: Hashable, tally: Tally, criteria: CriteriaSet) -> AreaEvaluation:
     rules = criteria.village
     count, sums = tally.count, tally.sums
     coverage = tally.counted / tally.registered if tally.registered else None
@@ -197,11 +222,21 @@ def _evaluate(level: str, key: Hashable, tally: _Tally, criteria: CriteriaSet) -
         mean_total=tally.total_sum / count if count else None, villages=tally.villages)
 
 
+def measure_totals(tally: Tally, criteria: CriteriaSet) -> dict[str, float]:
+    """Totals of the measures the ratio indicators divide (net tCO2e and persons, say)."""
+    totals = {}
+    for indicator in criteria.village.indicators:
+        if indicator.kind == "ratio":
+            totals[indicator.numerator] = tally.sums[indicator.slot]
+            totals[indicator.denominator] = tally.sums[indicator.slot + 1]
+    return totals
+
+
 def evaluate_village(farmhouses: Iterable[FarmhouseResult | FarmhouseRecord],
                      registered_households: int | None, criteria: CriteriaSet,
                      key: Hashable = None) -> AreaEvaluation:
     """One village's evaluation from its approved farmhouses and registered household count."""
-    return _evaluate("village", key, _village_tally(farmhouses, registered_households, criteria),
+    return evaluate_tally("village", key, village_tally(farmhouses, registered_households, criteria),
                      criteria)
 
 
@@ -218,29 +253,33 @@ def evaluate_areas(
     without farmhouses still counts its registered households in its areas' coverage; an area's
     coverage leaves out villages whose registered household count is unknown (and says how many).
     """
-    village_tallies: dict[Hashable, _Tally] = {}
+    village_tallies: dict[Hashable, Tally] = {}
     for key, registered, farmhouses in villages:
         if key in village_tallies:
             raise ValueError(f"village {key!r} is listed twice")
         if key not in hierarchy:
             raise ValueError(f"village {key!r} has no township and county in the hierarchy")
-        village_tallies[key] = _village_tally(farmhouses, registered, criteria)
+        village_tallies[key] = village_tally(farmhouses, registered, criteria)
 
-    townships: dict[Hashable, _Tally] = {}
-    counties: dict[Hashable, _Tally] = {}
-    city = _empty_tally(criteria)
+    # villages pool into townships, townships into counties, counties into the city
+    by_township: dict[Hashable, list[Tally]] = {}
+    county_of: dict[Hashable, Hashable] = {}
     for key, tally in village_tallies.items():
         township, county = hierarchy[key]
-        for areas, area in ((townships, township), (counties, county)):
-            if area not in areas:
-                areas[area] = _empty_tally(criteria)
-            areas[area].add(tally)
-        city.add(tally)
+        by_township.setdefault(township, []).append(tally)
+        county_of[township] = county
+    townships = {k: pooled_tally(v, criteria) for k, v in by_township.items()}
+    by_county: dict[Hashable, list[Tally]] = {}
+    for township, tally in townships.items():
+        by_county.setdefault(county_of[township], []).append(tally)
+    counties = {k: pooled_tally(v, criteria) for k, v in by_county.items()}
+    city = pooled_tally(counties.values(), criteria)
     return AreaEvaluations(
-        villages={k: _evaluate("village", k, t, criteria) for k, t in village_tallies.items()},
-        townships={k: _evaluate("township", k, t, criteria) for k, t in townships.items()},
-        counties={k: _evaluate("county", k, t, criteria) for k, t in counties.items()},
-        city=_evaluate("city", city_key, city, criteria),
+        villages={k: evaluate_tally("village", k, t, criteria) for k, t in village_tallies.items()},
+        townships={k: evaluate_tally("township", k, t, criteria) for k, t in townships.items()},
+        counties={k: evaluate_tally("county", k, t, criteria) for k, t in counties.items()},
+        city=evaluate_tally("city", city_key, city, criteria),
+        tallies={"village": village_tallies, "township": townships, "county": counties, "city": city},
     )
 
 

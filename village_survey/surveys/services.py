@@ -22,6 +22,7 @@ from village_survey import access
 from village_survey.access import get_in_scope_or_404, household_in_scope, is_row_id, villages_query
 from village_survey.areas.models import Household, Village, utcnow
 from village_survey.core.errors import DomainError, Forbidden, NotFound
+from village_survey.evaluations import precomputed
 from village_survey.extensions import db
 from village_survey.review.flagging import refresh_flags
 from village_survey.surveys.forms import check_formdata
@@ -334,6 +335,8 @@ def review_survey(user, survey, action, comment):
     survey.reviewed_by_id = user.id
     _add_revision(survey, user, survey.answers, comment=comment or None)
     audit.record(f"survey_{survey.status}", user, target=f"survey:{survey.uuid}")
+    if survey.status == "approved":
+        precomputed.survey_changed(survey)
     db.session.flush()
 
 
@@ -378,6 +381,7 @@ def reopen_survey(user, survey, reason):
     survey.reviewed_by_id = user.id
     _add_revision(survey, user, survey.answers, comment=reason)
     audit.record("survey_reopened", user, target=f"survey:{survey.uuid}")
+    precomputed.survey_changed(survey)
     db.session.flush()
 
 
