@@ -16,10 +16,19 @@ def seed_demo_command():
     """Create the reproducible demo data and the demo users (once)."""
     from village_survey.demo import seed_demo
 
+    from village_survey.evaluations import precomputed
+
     if seed_demo():
+        precomputed.rebuild()
         db.session.commit()
         click.echo(_("Demo data created. Log in as demo-surveyor, demo-reviewer, demo-viewer or "
                      "demo-admin with the password %(pw)s.", pw=current_app.config["DEMO_PASSWORD"]))
+    elif not all(precomputed.built(criteria) for criteria in precomputed.current_sets()):
+        # demo data from before precomputed evaluations, or a new version of a criteria set
+        outcome = precomputed.rebuild()
+        db.session.commit()
+        click.echo(_("Demo data is already there; its evaluations were computed again (%(n)s approved "
+                     "surveys).", n=outcome["surveys"]))
     else:
         click.echo(_("Demo data is already there; nothing changed."))
 
