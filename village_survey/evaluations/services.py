@@ -29,7 +29,7 @@ from village_survey.areas.natural import natural_key
 from village_survey.core.errors import DomainError, NotFound
 from village_survey.core.paging import Page
 from village_survey.evaluations import precomputed
-from village_survey.evaluations.models import Evaluation, StoredResult
+from village_survey.evaluations.models import AreaAggregate, Evaluation, StoredResult
 from village_survey.extensions import db
 from village_survey.scoring import (
     DEFAULT_CRITERIA, AnswerError, CriteriaSet, FarmhouseRecord, FarmhouseResult,
@@ -41,7 +41,10 @@ from village_survey.surveys.models import Survey
 
 LIST_LEVELS = ("village", "township", "county")
 LEVEL_ORDER = {"village": 0, "township": 1, "county": 2, "city": 3}
-LIST_SORTS = ("score", "name", "coverage")
+LIST_SORTS = ("score", "name", "coverage", "stars")
+# The unit of a ratio indicator's value, by its numerator and denominator measures (rates and
+# shares are percentages); the list's headers name it in the page's language.
+RATIO_UNITS = {("net_tco2e", "persons"): "t_co2e_per_person"}
 FARMHOUSE_SORTS = ("score", "house")
 TOP_IMPROVEMENTS = 5
 # Rows fetched per round trip while streaming surveys: large enough to keep the driver busy,
@@ -510,11 +513,20 @@ def evaluation_for(area: Area, year: int, criteria: CriteriaSet, version: int | 
     return preview(area, year, criteria, versions)
 
 
+def _list_figure(row: dict, sort: str):
+    """The figure a list is sorted by: score, coverage, mean stars or an indicator's value."""
+    if sort in ("score", "coverage"):
+        return row[sort]
+    if sort == "stars":
+        return row["mean_stars"]
+    return row["indicators"].get(sort)
+
+
 def _sort_key(sort: str, descending: bool):
     def key(row):
         if sort == "name":
             return (row["code"] or "",)
-        value = row["score"] if sort == "score" else row["coverage"]
+        value = _list_figure(row, sort)
         # areas without a figure go last whichever way the list is sorted; by score, so do those
         # with insufficient data, so that a ranking never puts an ungraded area above graded ones
         ungraded = sort == "score" and row["insufficient_data"]
@@ -524,14 +536,92 @@ def _sort_key(sort: str, descending: bool):
     return key
 
 
-def area_list(user, year: int, level: str, criteria: CriteriaSet, sort: str = "score",
-              descending: bool = True, page: Any = 1) -> Page:
-    """One page of the areas of a level within the user's scope, with their evaluations.
+def list_columns(criteria: CriteriaSet) -> list[dict[str, Any]]:
+    """The village indicators a list shows as columns, in the criteria set's order (a new
+    version's indicators become columns by themselves): all but survey coverage, which the list
+    shows as its own column beside the approved and registered households. `unit` is "percent"
+    for rates and shares (the indicators that rise towards a target), else the unit of the
+    ratio's measures if known."""
+    return [{"id": i.id, "label_en": i.label_en, "label_zh": i.label_zh, "direction": i.direction,
+             "unit": ("percent" if i.direction == "higher_better"
+                      else RATIO_UNITS.get((i.numerator, i.denominator)))}
+            for i in criteria.village.indicators if i.kind != "coverage"]
 
-    The user's whole scope is scored once; an area that is finalized shows its frozen figures.
+
+def list_sorts(criteria: CriteriaSet) -> tuple[str, ...]:
+    """What a list may be sorted by: score, name, coverage, stars and every village indicator."""
+    return LIST_SORTS + tuple(i.id for i in criteria.village.indicators)
+
+
+def _mean_stars(star_counts) -> float | None:
+    """Stars per scored farmhouse (star_counts: farmhouses with 0, 1, 2, 3 stars)."""
+    scored = sum(star_counts or ())
+    if not scored:
+        return None
+    return round(sum(stars * n for stars, n in enumerate(star_counts)) / scored, 4) + 0.0
+
+
+def _list_figures(results: dict) -> dict[str, Any]:
+    """What a list row shows and compares of an area's results, as plain values."""
+    return {"score": results.get("score"), "coverage": results.get("coverage"),
+            "indicators": {i["id"]: i["value"] for i in results.get("indicators", ())}}
+
+
+def _changes(this: dict, last: dict | None) -> dict[str, float | None]:
+    """This year's figure minus last year's, by "score", "coverage" and indicator id; None
+    where either year has none."""
+    def minus(now, then):
+        return None if now is None or then is None else round(now - then, 4) + 0.0
+
+    last = last or {"indicators": {}}
+    changes = {key: minus(this[key], last.get(key)) for key in ("score", "coverage")}
+    for ident, value in this["indicators"].items():
+        changes[ident] = minus(value, last["indicators"].get(ident))
+    return changes
+
+
+def _finalized_results(level: str, ids: list, years: tuple[int, ...], criteria: str) -> dict:
+    """The current finalized versions of these areas in these years, in one query:
+    {(year, area id): (version, results)}."""
+    stmt = (select(Evaluation.year, Evaluation.area_id, Evaluation.version, Evaluation.results)
+            .where(Evaluation.level == level, Evaluation.year.in_(years), Evaluation.criteria == criteria,
+                   Evaluation.reopened_at.is_(None), Evaluation.area_id.in_(ids)))
+    return {(year, ident): (version, results) for year, ident, version, results in db.session.execute(stmt)}
+
+
+def _stored_last_year(criteria: CriteriaSet, year: int, level: str, ids: list) -> dict[int, dict]:
+    """Last year's precomputed results of these areas, by id, in one query (only the results)."""
+    stmt = select(AreaAggregate.area_id, AreaAggregate.results).where(
+        AreaAggregate.criteria == criteria.name, AreaAggregate.year == year - 1,
+        AreaAggregate.level == level, AreaAggregate.area_id.in_(ids))
+    return dict(db.session.execute(stmt).all())
+
+
+@dataclass
+class AreaListPage(Page):
+    """A page of an evaluation list, with its indicator columns and what its changes compare
+    with: `previous_year` if the changes from last year are shown, else `no_change` says why
+    ("not_built": the figures are scored now, and last year's are not; "no_figures": nothing
+    was evaluated last year)."""
+
+    columns: list = field(default_factory=list)
+    previous_year: int | None = None
+    no_change: str | None = None
+
+
+def area_list(user, year: int, level: str, criteria: CriteriaSet, sort: str = "score",
+              descending: bool = True, page: Any = 1) -> AreaListPage:
+    """One page of the areas of a level within the user's scope, with their evaluations, their
+    indicators and the change of each from last year.
+
+    The figures are read from the precomputed evaluations once the criteria set's version is
+    built (last year's too, in one query); before that the user's whole scope is scored once,
+    and the changes are left out. An area that is finalized shows its frozen figures (and
+    compares with last year's frozen ones where that year is finalized too).
     """
     scope = user_scope(user)
-    if precomputed.built(criteria):
+    built = precomputed.built(criteria)
+    if built:
         found = precomputed.figures(criteria, year, level, scope)
         infos = {ident: {"name": f.name, "code": f.code} for ident, f in found.items()}
         computed = {ident: f.results for ident, f in found.items()}
@@ -542,6 +632,7 @@ def area_list(user, year: int, level: str, criteria: CriteriaSet, sort: str = "s
             parents = dict(db.session.execute(select(model.id, model.name).where(
                 model.id.in_({f.parent_id for f in found.values()}))).all())
         parent_of = {ident: parents.get(f.parent_id) for ident, f in found.items()}
+        last_year = _stored_last_year(criteria, year, level, list(infos))
     else:
         scored = score_area(year, criteria, scope)
         results = evaluate_scored(scored)
@@ -551,14 +642,25 @@ def area_list(user, year: int, level: str, criteria: CriteriaSet, sort: str = "s
         parent_of = {ident: (scored.townships[info["township_id"]]["name"] if level == "village" else
                              scored.counties[info["county_id"]]["name"] if level == "township" else None)
                      for ident, info in infos.items()}
-    frozen = current_evaluations(level, infos, year, criteria.name)
+        last_year = {}
+    years = (year, year - 1) if built else (year,)
+    frozen = _finalized_results(level, list(infos), years, criteria.name)
     rows = []
     for ident, info in infos.items():
-        stored = frozen.get(ident)
-        shown = stored.results if stored is not None else computed[ident]
+        stored = frozen.get((year, ident))
+        shown = stored[1] if stored is not None else computed[ident]
         row = _child_row(level, ident, info, shown)
-        row.update(finalized=stored is not None, version=getattr(stored, "version", None),
-                   reasons=shown["reasons"])
+        figures = _list_figures(shown)
+        row.update(finalized=stored is not None, version=stored[0] if stored is not None else None,
+                   reasons=shown.get("reasons", []), indicators=figures["indicators"],
+                   star_counts=list(shown.get("star_counts") or ()),
+                   mean_stars=_mean_stars(shown.get("star_counts")))
+        if built:
+            last = frozen.get((year - 1, ident))
+            last = last[1] if last is not None else last_year.get(ident)
+            row["changes"] = _changes(figures, _list_figures(last) if last is not None else None)
+        else:
+            row["changes"] = {}
         if level == "village":
             row["township"] = parent_of[ident]
         elif level == "township":
@@ -568,7 +670,11 @@ def area_list(user, year: int, level: str, criteria: CriteriaSet, sort: str = "s
         rows.sort(key=_sort_key(sort, descending), reverse=descending)
     else:
         rows.sort(key=_sort_key(sort, descending))
-    return _page(rows, page)
+    found_page = _page(rows, page)
+    compared = built and bool(last_year or any(y == year - 1 for y, _i in frozen))
+    return AreaListPage(found_page.items, found_page.page, found_page.per_page, found_page.total,
+                        columns=list_columns(criteria), previous_year=year - 1 if compared else None,
+                        no_change=None if compared else "no_figures" if built else "not_built")
 
 
 def _page(rows: list, raw_page: Any) -> Page:

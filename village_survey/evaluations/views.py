@@ -54,13 +54,14 @@ def _area_or_404(level, area_id):
 
 @bp.route("/")
 def index():
-    """Areas of one level in the user's scope, with score, grade and coverage, sortable."""
+    """Areas of one level in the user's scope, with score, grade, stars, every village indicator
+    and coverage, and each one's change from last year; sortable by any of them."""
     year, criteria = _year(request.args), _criteria(request.args)
     levels = services.list_levels(current_user)
     level = request.args.get("level", "village")
     level = level if level in levels else "village"
     sort = request.args.get("sort", "score")
-    sort = sort if sort in services.LIST_SORTS else "score"
+    sort = sort if sort in services.list_sorts(criteria) else "score"
     descending = _descending(request.args)
     page = services.area_list(current_user, year, level, criteria, sort, descending,
                               request.args.get("page"))
