@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from tests.conftest import _empty_tables
 from tests.evaluations.conftest import add_survey, varied_answers
 from tests.factories import make_village, make_world
+from village_survey.accounts.models import User
 from village_survey.areas.models import Village
 from village_survey.evaluations import precomputed, services
 from village_survey.evaluations.models import AreaAggregate, EvaluationBuild, StoredResult
@@ -262,4 +263,53 @@ def test_editing_a_village_in_the_admin_updates_its_coverage(app, auth, register
     village = db.session.get(Village, village.id)
     row = precomputed.stored_results(criteria, 2026, "village", [village.id])[village.id]
     assert row.results["registered_households"] == (registered or None)
+    assert_matches_fresh_scoring(criteria)
+
+
+def test_two_approvals_at_once_in_one_township_both_count(app):
+    """Two reviewers approve at the same moment: the second refresh waits for the first
+    transaction (PostgreSQL: the city row is locked), so neither approval is lost."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: the second approval waits for the first by itself")
+    scenario = Scenario(random.Random(19))
+    precomputed.rebuild()
+    first = add_survey(scenario.world.village_a, status="submitted", year=2026)
+    second = add_survey(scenario.village_c, status="submitted", year=2026)
+    db.session.commit()
+    ids = [first.id, second.id]
+    township, admin_id = scenario.world.township_a.id, scenario.admin.id
+    first_refreshed, release = threading.Event(), threading.Event()
+    errors = []
+
+    def approve(survey_id, hold):
+        with app.app_context():
+            try:
+                survey = db.session.get(Survey, survey_id)
+                review_survey(db.session.get(User, admin_id), survey, "approve", "")
+                if hold:
+                    first_refreshed.set()
+                    release.wait(10)
+                db.session.commit()
+            except Exception as error:  # reported below
+                errors.append(error)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    holder = threading.Thread(target=approve, args=(ids[0], True))
+    holder.start()
+    assert first_refreshed.wait(10)
+    other = threading.Thread(target=approve, args=(ids[1], False))
+    other.start()
+    other.join(0.5)
+    assert other.is_alive(), "the second refresh did not wait for the first transaction"
+    release.set()
+    holder.join(10)
+    other.join(10)
+    assert not errors
+    db.session.remove()
+    criteria = services.criteria_named(None)
+    assert precomputed.stored_results(criteria, 2026, "township", [township])[township].results["approved_surveys"] == 2
     assert_matches_fresh_scoring(criteria)

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import create_engine, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from village_survey.areas.models import County, Household, Township, Village
+from village_survey.areas.models import County, Household, Township, Village, utcnow
 from village_survey.evaluations.models import AreaAggregate, EvaluationBuild, StoredResult
 from village_survey.extensions import db
 from village_survey.scoring import (
@@ -172,18 +174,24 @@ def _upsert(criteria: CriteriaSet, year: int, level: str, area_id: int, tally: T
 
 
 def _now():
-    from village_survey.areas.models import utcnow
-
     return utcnow()
 
 
 def _lock_year(criteria: CriteriaSet, year: int) -> set:
-    """Serialize refreshes of a set's year (PostgreSQL: the city row, locked until the commit;
-    SQLite has one writer anyway). Returns {CITY_ID} if the city's row exists."""
-    found = db.session.scalar(
+    """Serialize the refreshes of a set's year: on PostgreSQL, the city's row is locked until the
+    transaction ends (made first if missing, without failing when another request makes it at the
+    same moment); SQLite has one writer at a time anyway. Returns {CITY_ID}: the row exists."""
+    dialect = db.session.get_bind().dialect.name
+    make = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AreaAggregate)
+    empty = pooled_tally([], criteria)
+    db.session.execute(make.values(
+        criteria=criteria.name, criteria_version=criteria.version, year=year, level="city", area_id=CITY_ID,
+        tally=empty.to_dict(), results=area_results("city", "city", empty, criteria), mix=empty_mix(),
+        updated_at=_now()).on_conflict_do_nothing())
+    db.session.execute(
         select(AreaAggregate.id).where(AreaAggregate.criteria == criteria.name, AreaAggregate.year == year,
                                        AreaAggregate.level == "city").with_for_update())
-    return {CITY_ID} if found is not None else set()
+    return {CITY_ID}
 
 
 def _pool(children: dict[int, tuple], criteria: CriteriaSet) -> tuple[Tally, dict]:
