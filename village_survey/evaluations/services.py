@@ -119,6 +119,7 @@ class EvaluationView:
     reopened_by: str | None = None
     reopen_reason: str | None = None
     versions: tuple[VersionSummary, ...] = ()
+    precomputed: bool = False  # a preview read from the stored figures (else scored now)
 
     @property
     def finalized(self) -> bool:
@@ -483,7 +484,8 @@ def preview(area: Area, year: int, criteria: CriteriaSet,
             versions: tuple[VersionSummary, ...] = ()) -> EvaluationView:
     """The evaluation of an area from its approved surveys: read from the precomputed figures
     once the criteria set's version is built, else computed now."""
-    if precomputed.built(criteria):
+    stored = precomputed.built(criteria)
+    if stored:
         results = stored_preview(area, year, criteria)
     elif area.level == "village":
         scored = score_area(year, criteria, area, detail=True)
@@ -495,7 +497,7 @@ def preview(area: Area, year: int, criteria: CriteriaSet,
         results = evaluate_scored(scored).of(area.level, area.id)
         results["unscorable"] = scored.unscorable
     return EvaluationView(area.level, area.id, year, criteria.name, criteria.version, results,
-                          versions=versions)
+                          versions=versions, precomputed=stored)
 
 
 def evaluation_for(area: Area, year: int, criteria: CriteriaSet, version: int | None = None) -> EvaluationView:
