@@ -313,3 +313,36 @@ def test_two_approvals_at_once_in_one_township_both_count(app):
     criteria = services.criteria_named(None)
     assert precomputed.stored_results(criteria, 2026, "township", [township])[township].results["approved_surveys"] == 2
     assert_matches_fresh_scoring(criteria)
+
+
+def test_finalizing_a_county_reads_the_stored_results_and_freezes_the_same_figures(app, monkeypatch):
+    from village_survey.evaluations import finalizing
+
+    scenario = Scenario(random.Random(23))
+    for village in scenario.villages:
+        for n in range(3):
+            add_survey(village, status="approved", year=2026, **varied_answers(n))
+    odd = add_survey(scenario.world.village_a, status="approved", year=2026)
+    odd.form_version = 99
+    db.session.commit()
+    criteria = services.criteria_named(None)
+    county = services.Area("county", scenario.world.county_a.id)
+    fresh = services.evaluate_scored(services.score_area(2026, criteria, county, detail=True))
+    precomputed.rebuild()
+    db.session.commit()
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("scored again while finalizing")
+
+    monkeypatch.setattr(finalizing, "score_area", no_scoring)
+    outcome = finalizing.finalize(scenario.admin, county, 2026, criteria, anyway=True)
+    db.session.commit()
+    frozen = {(e.level, e.area_id): e for e in outcome.created}
+    assert _comparable(frozen[("county", county.id)].results) == _comparable(fresh.counties[county.id])
+    village = scenario.world.village_a
+    stored_village = frozen[("village", village.id)]
+    assert stored_village.results["farmhouses"] == fresh.villages[village.id]["farmhouses"]
+    assert [u["uuid"] for u in stored_village.inputs["unscorable"]] == [odd.uuid]
+    assert finalizing.reproduce(frozen[("county", county.id)]) == {
+        k: v for k, v in frozen[("county", county.id)].results.items()
+        if k not in ("name", "code", "areas", "criteria_version", "measure_totals")}

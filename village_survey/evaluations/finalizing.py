@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from village_survey import access, audit
 from village_survey.areas.models import Household, Township, Village, utcnow
+from village_survey.evaluations import precomputed
 from village_survey.evaluations.models import Evaluation
 from village_survey.evaluations.services import (
     Area, EvaluationError, ScoredArea, ScoredFarmhouse, area_filter, current_evaluations,
@@ -247,7 +248,10 @@ def finalize(user, area: Area, year: int, criteria: CriteriaSet, *, anyway: bool
         raise _already_finalized()
     if not anyway:
         _check_nothing_waits(area, year)
-    scored = score_area(year, criteria, area, detail=True, progress=progress, workers=workers)
+    if precomputed.built(criteria):
+        scored = precomputed.scored_area(year, criteria, area)  # the stored results, not scored again
+    else:
+        scored = score_area(year, criteria, area, detail=True, progress=progress, workers=workers)
     if area.level != "city" and area.id not in {"village": scored.villages,
                                                 "township": scored.townships,
                                                 "county": scored.counties}[area.level]:

@@ -492,3 +492,29 @@ def figures(criteria: CriteriaSet, year: int, level: str, within: Area) -> dict[
         found[ident] = AreaFigures(level, ident, name, code, {**results, "name": name, "code": code},
                                    mix, parent)
     return found
+
+
+def scored_area(year: int, criteria: CriteriaSet, area: Area):
+    """An area's approved farmhouses as `services.score_area(..., detail=True)` gives them, read
+    from the stored results instead of scored again (finalizing a county or the city)."""
+    from village_survey.evaluations import services  # services reads this module's figures
+
+    villages, townships, counties = services._hierarchy(area)
+    stmt = (select(Survey.uuid, Survey.revision, Survey.household_id, Household.house_number,
+                   StoredResult.village_id, StoredResult.total, StoredResult.stars, StoredResult.base_level,
+                   StoredResult.zero_carbon, StoredResult.sums, StoredResult.error)
+            .select_from(StoredResult).join(Survey, StoredResult.survey_id == Survey.id)
+            .join(Household, Survey.household_id == Household.id)
+            .where(StoredResult.criteria == criteria.name, StoredResult.year == year,
+                   StoredResult.village_id.in_(list(villages)))
+            .execution_options(yield_per=INSERT_BATCH))
+    farmhouses: dict[int, list] = defaultdict(list)
+    unscorable = []
+    for uuid, revision, household_id, house_number, vid, total, stars, base, zero, sums, error \
+            in db.session.execute(stmt):
+        if error is not None:
+            unscorable.append({"uuid": uuid, "village_id": vid, **error})
+            continue
+        record = FarmhouseRecord(criteria.name, total, stars, bool(base), bool(zero), tuple(sums))
+        farmhouses[vid].append(services.ScoredFarmhouse(uuid, revision, household_id, house_number, record))
+    return services.ScoredArea(year, criteria, villages, townships, counties, dict(farmhouses), unscorable)
