@@ -36,6 +36,15 @@ MAX_CIRCLE = 160.0  # pt², the largest village's circle
 MIN_CIRCLE = 6.0
 
 
+def _columns(entries: int) -> int:
+    return entries if entries <= 5 else 3
+
+
+def _legend_rows_in(entries: int) -> float:
+    """Room (inches) for the legend's rows beyond the first one that ``map_height`` allows for."""
+    return 0.15 * (math.ceil(entries / _columns(entries)) - 1) if entries else 0.0
+
+
 def _axis(figure, bounds):
     lon_min, lat_min, lon_max, lat_max = bounds
     axis = figure.add_subplot()
@@ -113,12 +122,12 @@ def county_map(areas: Sequence[MapArea], points: Sequence[MapPoint], counts: Seq
                           bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.3})
         if handles:
             figure.legend(handles=handles, title=texts["category"], loc="outside lower center",
-                          ncols=min(len(handles), 3), frameon=False, fontsize=8, title_fontsize=8)
+                          ncols=_columns(len(handles)), frameon=False, fontsize=8, title_fontsize=8)
 
     headers = (texts["category"], texts["count"], texts["share"])
     rows = tuple((label, numbers.decimal(count), numbers.percent(count / total if total else 0.0))
                  for label, count in zip(categories, counts))
-    height = map_height(bounds, legend=bool(categories)) + 0.15 * (len(categories) // 3)
+    height = map_height(bounds, legend=bool(categories)) + _legend_rows_in(len(categories) + 1)
     return Chart(render(draw, height, alt), alt, Table(headers, rows))
 
 
@@ -160,8 +169,8 @@ def city_map(areas: Sequence[MapArea], villages: Sequence[tuple[float, float, in
             handles.append(Line2D([], [], linestyle="", marker="o", markersize=7, color=fills[index],
                                   markeredgecolor=INK, markeredgewidth=0.4, label=label))
         figure.legend(handles=handles, title=texts["class"], loc="outside lower center",
-                      ncols=min(len(handles), 3), frameon=False, fontsize=8, title_fontsize=8)
+                      ncols=_columns(len(handles)), frameon=False, fontsize=8, title_fontsize=8)
         figure.text(0.01, 0.99, texts["size"], fontsize=7, color=MUTED, va="top")
 
-    height = map_height(bounds) + 0.15 * (len(classes) // 3)
+    height = map_height(bounds) + _legend_rows_in(len(classes))
     return Chart(render(draw, height, texts["alt"]), texts["alt"], Table((), ()))

@@ -20,7 +20,7 @@ from village_survey.survey_fields import STOVE_CODES
 
 # What may colour the points (``?by=``); the first is the default.
 BY = ("stars", "cooking", "pv")
-STAR_LEVELS = (0, 1, 2, 3)
+STAR_LEVELS = (3, 2, 1, 0)  # best first: the palette runs dark to light, so the best reads dark
 # Stoves, clean ones first: the palette runs dark to light, so clean cooking reads dark.
 STOVE_ORDER = tuple(sorted(STOVE_CODES, key=lambda code: code not in CLEAN["cooking"]))
 NOT_ANSWERED = None  # the category key of a farmhouse without that answer (or not scored)
@@ -141,8 +141,9 @@ def village_centroids(farmhouses: Iterable[Farmhouse], skip: set[int] = frozense
 
 # ---------------------------------------------------------------- the city: one mark per village
 
-# Share classes of the city map (lower bounds); a village's share falls in the last class it reaches.
-SHARE_CLASSES = (0.0, 0.25, 0.5, 0.75)
+# Share classes of the city map by their lower bounds, highest first (it reads dark); a village's
+# share falls in the first class it reaches.
+SHARE_CLASSES = (0.75, 0.5, 0.25, 0.0)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def share_class(share: float | None) -> int:
     """The index of a share's class in SHARE_CLASSES, or len(SHARE_CLASSES) for no share."""
     if share is None:
         return len(SHARE_CLASSES)
-    return max(i for i, low in enumerate(SHARE_CLASSES) if share >= low)
+    return next(i for i, low in enumerate(SHARE_CLASSES) if share >= low)
 
 
 def pooled_share(villages: Iterable[VillageFigures], by: str) -> float | None:

@@ -39,6 +39,7 @@ from village_survey.evaluations.labels import STAR_LABELS
 from village_survey.evaluations.models import StoredResult
 from village_survey.extensions import db
 from village_survey.maps import drawing, layers
+from village_survey.maps.svg import without_inline_styles
 from village_survey.scoring import CriteriaSet
 from village_survey.scoring.profile import CLEAN
 from village_survey.surveys.labels import CODE_LABELS
@@ -121,15 +122,16 @@ def share_heading(by: str) -> str:
 
 
 def _class_labels() -> list[str]:
-    bounds = [*layers.SHARE_CLASSES, 1.0]
+    """The city map's share classes, highest first, then "no figure"."""
     labels = []
-    for n, (low, high) in enumerate(zip(bounds, bounds[1:])):
+    for n, low in enumerate(layers.SHARE_CLASSES):
         if n == 0:
-            labels.append(_("under %(high)s", high=format_percent(high)))
-        elif n == len(bounds) - 2:
             labels.append(_("%(low)s or more", low=format_percent(low)))
+        elif low == 0:
+            labels.append(_("under %(high)s", high=format_percent(layers.SHARE_CLASSES[n - 1])))
         else:
-            labels.append(_("%(low)s to under %(high)s", low=format_percent(low), high=format_percent(high)))
+            labels.append(_("%(low)s to %(high)s", low=format_percent(low),
+                            high=format_percent(layers.SHARE_CLASSES[n - 1])))
     return [*labels, _("no figure")]
 
 
@@ -216,6 +218,7 @@ def _draw_county(boundary: geo.Boundary | None, rows: list[tuple], names: dict[i
              "empty": _("No approved farmhouse of this year has a position.")}
     chart = drawing.county_map([area], drawn, counts, [category_label(by, key) for key in keys], texts,
                                places=places, context=context, numbers=_numbers(), gid="county-map")
+    chart = Chart(without_inline_styles(chart.svg), chart.alt, chart.table)
     distances = sorted(((f.survey_id, boundary.distance_to_edge_m(f.lat, f.lon)) for f in located
                         if f.survey_id in suspect), key=lambda item: (-item[1], item[0]))
     return _DrawnCounty(chart, len(farmhouses), len(located), len(inside), tuple(distances))
@@ -320,13 +323,14 @@ def _draw_city(rows: list[tuple], places: dict[int, tuple[str, str]], by: str) -
     pooled = layers.pooled_share(villages, by)
     numbers = _numbers()
     heading = share_heading(by)
-    alt = _("%(villages)s villages with %(farmhouses)s approved farmhouses on the map; %(measure)s over all "
+    alt = _("%(villages)s villages with %(farmhouses)s approved farmhouses on the map. %(measure)s, over all "
             "approved farmhouses: %(share)s.", villages=numbers.decimal(len(on_map)),
             farmhouses=numbers.decimal(sum(v.farmhouses for v in on_map)), measure=heading,
             share=numbers.percent(pooled) if pooled is not None else "—")
     texts = {"class": heading, "alt": alt, "size": _("Circle area: approved farmhouses of the village")}
     areas = [_map_area(b) for _code, b in sorted(geo.counties().items())]
     chart = drawing.city_map(areas, marks, classes, texts, gid="city-map")
+    chart = Chart(without_inline_styles(chart.svg), chart.alt, chart.table)
     ordered = sorted(on_map, key=lambda v: (places.get(v.village_id, ("", ""))[1], places.get(v.village_id, ("", ""))[0]))
     table = Table((_("County"), _("Village"), _("Farmhouses"), heading), tuple(
         (places.get(v.village_id, ("", ""))[1], places.get(v.village_id, ("", ""))[0],
