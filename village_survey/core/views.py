@@ -1,4 +1,5 @@
-"""The dashboard (with a surveyor's to-do), the language switch and the health check."""
+"""The dashboard (a surveyor's to-do first, then the scope's progress, indicators and charts), the
+language switch and the health check."""
 
 import datetime as dt
 
@@ -7,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from village_survey.access import counties_query, households_query, may_survey, townships_query, villages_query
+from village_survey.dashboards import services as dashboards
 from village_survey.extensions import csrf, db
 from village_survey.security import safe_next
 from village_survey.surveys.todo import todo_of
@@ -29,7 +31,8 @@ def dashboard():
     }
     # What waits for the user: returned surveys, drafts, and the households not surveyed this year.
     todo = todo_of(user, dt.date.today().year) if may_survey(user) else None
-    return render_template("core/dashboard.html", counts=counts, todo=todo)
+    board = dashboards.dashboard(user, dashboards.year_from(request.args.get("year")))
+    return render_template("dashboards/index.html", counts=counts, todo=todo, board=board)
 
 
 @bp.route("/language", methods=["POST"])
