@@ -1,0 +1,1 @@
+"""PDF reports: the village evaluation report and the annual county and city reports."""
