@@ -113,7 +113,7 @@ def build(url, dataset, scale, seed):
     """A database at the head migration with the dataset's counties; (seconds, surveys this
     year, surveys last year)."""
     from flask_migrate import upgrade
-    from sqlalchemy import insert, text
+    from sqlalchemy import insert
 
     from village_survey.accounts.models import User
     from village_survey.areas.models import County, Household, Township, Village
@@ -567,7 +567,7 @@ def report(runs, skipped, scale):
         "village), then `precomputed.rebuild(workers=os.cpu_count())`. Pages through Flask's test client "
         f"(session, request boundary, template; no network), 3 warm-up requests then {ARGS.repeat} timed.",
         "",
-        "| figure | goal | " + " | ".join(r["backend"] for r in runs) + " |",
+        "| figure | target | " + " | ".join(r["backend"] for r in runs) + " |",
         "|---|---|" + "---|" * len(runs),
     ]
 
@@ -656,6 +656,20 @@ def report(runs, skipped, scale):
     return "\n".join(lines) + "\n"
 
 
+def summary_lines(runs):
+    """One line per backend and dataset, for `make bench`'s summary."""
+    lines = []
+    for r in runs:
+        for dataset, d in r["datasets"].items():
+            pages = ", ".join(f"{p['page'].split(' (')[0]} "
+                              + (f"{p['median_ms']:.0f} ms" if "error" not in p else f"answered {p['error']}")
+                              for p in d["pages"] if p["goal_ms"])
+            met = passed([{"datasets": {dataset: d}}])
+            lines.append(f"{r['backend']}, {dataset}: {pages}; update on approval {d['approvals']['survey_changed_ms']:.0f} ms; "
+                         f"stored = fresh {'OK' if d['check']['ok'] else 'FAIL'}; goal {'met' if met else 'MISSED'}")
+    return lines
+
+
 def passed(runs):
     for r in runs:
         for d in r["datasets"].values():
@@ -738,6 +752,8 @@ def main():
     out.mkdir(exist_ok=True)
     (out / "precomputed.md").write_text(section, encoding="utf-8")
     print(section)
+    for line in summary_lines(runs):
+        print(line)
     ok = passed(runs)
     print(f"goal: {'met' if ok else 'MISSED'} (lists, dashboards, approvals, stored = fresh)")
     return 0 if ok else 1

@@ -6,7 +6,9 @@ Each benchmark runs as its own process with this Python, its output shown as it 
 bench/ingest.py (the sync API under concurrent clients, on SQLite and PostgreSQL), then
 bench/bench_scoring.py and any other bench/bench_*.py present, bench/offline_app.py,
 bench/evaluate_db.py, bench/upload_memory.py (the server's memory under 8 photo uploads at
-once) and bench/review_queue.py (the review desk of a county of 50,000 surveys). --quick asks
+once), bench/review_queue.py (the review desk of a county of 50,000 surveys) and
+bench/precomputed.py (the precomputed evaluations: rebuild, lists and dashboards of a county of
+50,000 and a city of 600,000 surveys, the aggregates' update on approval). --quick asks
 each for a short run where it has one. The exit status is non-zero if any
 benchmark failed.
 """
@@ -48,7 +50,7 @@ def _plan(quick: bool, ingest_json: Path):
                 cmd += ["--no-trace"]
         plan.append((script.stem, cmd, _tail_summary))
     # The offline page (Chromium, throttled), the evaluation from the database, photo uploads.
-    for name in ("offline_app.py", "evaluate_db.py", "upload_memory.py", "review_queue.py"):
+    for name in ("offline_app.py", "evaluate_db.py", "upload_memory.py", "review_queue.py", "precomputed.py"):
         script = BENCH / name
         if script.exists():
             cmd = [sys.executable, str(script)]
