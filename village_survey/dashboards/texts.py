@@ -32,8 +32,9 @@ def locale_name() -> str:
 
 
 def unit(indicator) -> str:
-    """The unit an indicator's value is written with: % for shares, t CO2e a person a year else."""
-    return "%" if indicator["direction"] == "higher_better" else _("t CO2e/person")
+    """The unit a chart writes beside an indicator's value: % for shares, tonnes a person else
+    (the indicator's name says CO2e; the chart has little room)."""
+    return "%" if indicator["direction"] == "higher_better" else _("t/person")
 
 
 def indicator_name(indicator) -> str:
@@ -103,7 +104,7 @@ def pv_texts(area: str) -> dict:
 
 
 def co2e_texts(area: str, reference_name: str) -> dict:
-    return {"area": area, "value": _("Net CO2e per person"), "unit": _("t CO2e/person"),
+    return {"area": area, "value": _("Net CO2e per person"), "unit": _("t/person"),
             "reference": reference_name, "axis": _("Net CO2e per person"),
             "alt": _("{above} of {total} areas emit more per person than %(area)s as a whole ({reference}).",
                      area=reference_name),
