@@ -27,7 +27,7 @@ NOT_ANSWERED = None  # the category key of a farmhouse without that answer (or n
 
 # Thinning: at most this many marks per map; points closer than a mark's width in the same
 # category are drawn once (the legend and table still count every farmhouse).
-MAX_MARKS = 6000
+MAX_MARKS = 4000
 MAP_UNITS = 518.4  # the charts' width in SVG user units (7.2 in × 72)
 MARK_UNITS = 3.0  # about a mark's width (s=14 pt²) in those units
 
