@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from village_survey import geo
 from village_survey.charts.map import MapPoint
 from village_survey.maps import layers
-from village_survey.maps.svg import without_inline_styles
+from village_survey.charts.presentation import without_inline_styles
 
 WUNING_SEAT = (29.26, 115.10)
 SHANGHAI = (31.2, 121.5)

@@ -17,6 +17,8 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from village_survey.charts.presentation import without_inline_styles
+
 # The CJK font the app ships with (Debian's fonts-noto-cjk); the SVG keeps its text as text, so
 # the page or PDF that shows it needs the same family: it is set on the root element too.
 FONT_FAMILY = "Noto Sans CJK SC"
@@ -131,7 +133,7 @@ def render(draw: Callable[[Figure], None], height_in: float, alt: str) -> str:
                 f'version="1.1" {view_box} width="100%" preserveAspectRatio="xMidYMid meet" '
                 f'font-family="{escape(FONT_STACK)}" role="img" aria-label="{escape(alt)}">'
                 f"<title>{escape(alt, quote=False)}</title>")
-    return svg[:match.start()] + new_root + svg[match.end():]
+    return without_inline_styles(svg[:match.start()] + new_root + svg[match.end():])
 
 
 def fill_texts(template: str, **values: str) -> str:

@@ -39,7 +39,6 @@ from village_survey.evaluations.labels import STAR_LABELS
 from village_survey.evaluations.models import StoredResult
 from village_survey.extensions import db
 from village_survey.maps import drawing, layers
-from village_survey.maps.svg import without_inline_styles
 from village_survey.scoring import CriteriaSet
 from village_survey.scoring.profile import CLEAN
 from village_survey.surveys.labels import CODE_LABELS
@@ -218,7 +217,6 @@ def _draw_county(boundary: geo.Boundary | None, rows: list[tuple], names: dict[i
              "empty": _("No approved farmhouse of this year has a position.")}
     chart = drawing.county_map([area], drawn, counts, [category_label(by, key) for key in keys], texts,
                                places=places, context=context, numbers=_numbers(), gid="county-map")
-    chart = Chart(without_inline_styles(chart.svg), chart.alt, chart.table)
     distances = sorted(((f.survey_id, boundary.distance_to_edge_m(f.lat, f.lon)) for f in located
                         if f.survey_id in suspect), key=lambda item: (-item[1], item[0]))
     return _DrawnCounty(chart, len(farmhouses), len(located), len(inside), tuple(distances))
@@ -330,7 +328,6 @@ def _draw_city(rows: list[tuple], places: dict[int, tuple[str, str]], by: str) -
     texts = {"class": heading, "alt": alt, "size": _("Circle area: approved farmhouses of the village")}
     areas = [_map_area(b) for _code, b in sorted(geo.counties().items())]
     chart = drawing.city_map(areas, marks, classes, texts, gid="city-map")
-    chart = Chart(without_inline_styles(chart.svg), chart.alt, chart.table)
     ordered = sorted(on_map, key=lambda v: (places.get(v.village_id, ("", ""))[1], places.get(v.village_id, ("", ""))[0]))
     table = Table((_("County"), _("Village"), _("Farmhouses"), heading), tuple(
         (places.get(v.village_id, ("", ""))[1], places.get(v.village_id, ("", ""))[0],

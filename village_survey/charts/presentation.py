@@ -1,5 +1,7 @@
 """matplotlib's SVG as the app's Content-Security-Policy lets a page show it inline.
 
+`style.render` applies it to every chart, so web pages and PDFs get the same SVG.
+
 The policy (``security.CSP``: ``style-src 'self'``) ignores ``style="…"`` attributes and
 ``<style>`` elements in the page, inline SVG included: every shape would be drawn black. The
 same properties written as SVG presentation attributes (``fill="…"``) are not styles and are
