@@ -122,6 +122,7 @@ def _register_blueprints(app):
     from village_survey.areas.views import bp as areas_bp
     from village_survey.core.views import bp as core_bp
     from village_survey.evaluations.views import bp as evaluations_bp
+    from village_survey.maps.views import bp as maps_bp
     from village_survey.offline.views import bp as offline_bp
     from village_survey.review.api import bp as review_api_bp
     from village_survey.review.views import bp as review_bp
@@ -129,9 +130,8 @@ def _register_blueprints(app):
     from village_survey.surveys.views import bp as surveys_bp
 
     for blueprint in (core_bp, accounts_bp, accounts_admin_bp, areas_bp, areas_admin_bp, surveys_bp, api_bp,
-                      offline_bp, evaluations_bp, review_bp, review_api_bp):
+                      offline_bp, evaluations_bp, review_bp, review_api_bp, maps_bp):
         app.register_blueprint(blueprint)
-    from village_survey.maps.views import bp as maps_bp; app.register_blueprint(maps_bp)  # noqa: E702
 
 
 def _register_hooks(app):
