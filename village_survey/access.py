@@ -9,7 +9,7 @@ exists; something the user's role may not do is answered with 403.
 from functools import wraps
 
 from flask_login import current_user
-from sqlalchemy import false, select, true
+from sqlalchemy import and_, false, or_, select, true
 
 from village_survey.areas.models import County, Household, Township, Village
 from village_survey.core.errors import Forbidden, LoginRequired, NotFound
@@ -204,3 +204,46 @@ TEMPLATE_PERMISSIONS = {
 def admin_required(view):
     """The user administration pages."""
     return permission_required(may_manage_users)(view)
+
+
+# --- reports ---------------------------------------------------------------------------------------
+REPORTING_ROLES = ("reviewer", "viewer", "admin")  # ask for, list and download PDF reports
+FULL_NAME_ROLES = ("reviewer", "admin")  # household heads' full names in a report
+
+
+def may_see_reports(user):
+    """List, ask for and download the PDF reports of one's area (not township staff)."""
+    return _role(user) in REPORTING_ROLES
+
+
+def may_request_report(user, area=None):
+    """Ask for a report of `area` (an area already checked to be in the user's scope; the city's
+    reports are for city-level users)."""
+    if not may_see_reports(user):
+        return False
+    return getattr(area, "level", None) != "city" or user.scope_level == "city"
+
+
+def may_see_full_names(user):
+    """Have household heads' full names printed in a report (when asked for: masked otherwise)."""
+    return _role(user) in FULL_NAME_ROLES
+
+
+def report_in_scope(user, level_col, area_col, full_names_col):
+    """A SQL condition that a report (by its area's level and id) is the user's to see: reviewers
+    and county viewers their county and its villages, city users all; a report with full names
+    only to users who may see them."""
+    if not may_see_reports(user):
+        return false()
+    names = true() if may_see_full_names(user) else full_names_col.is_(False)
+    if user.scope_level == "city":
+        return names
+    if user.scope_level != "county":
+        return false()
+    villages = select(Village.id).join(Village.township).where(Township.county_id == user.county_id)
+    return and_(names, or_(and_(level_col == "county", area_col == user.county_id),
+                           and_(level_col == "village", area_col.in_(villages))))
+
+
+TEMPLATE_PERMISSIONS.update(may_see_reports=may_see_reports, may_request_report=may_request_report,
+                            may_see_full_names=may_see_full_names)

@@ -61,6 +61,17 @@ class Config:
     REVIEW_FLAG_RULES = {}
     REVIEW_BOUNDS_FILE = os.environ.get("REVIEW_BOUNDS_FILE")
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Background jobs (reports) on Huey: an SQLite file in the instance folder by default (empty:
+    # instance/huey.db), Redis when REDIS_URL is set (web servers and consumers on several machines).
+    REDIS_URL = os.environ.get("REDIS_URL")
+    HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH")
+    HUEY_NAME = os.environ.get("HUEY_NAME", "village_survey")
+    HUEY_IMMEDIATE = False
+    HUEY_WORKERS = int(os.environ.get("HUEY_WORKERS", "1") or 1)
+    # Report PDFs on disk; empty means instance/reports (final/ archived, drafts/ apart).
+    REPORTS_FOLDER = os.environ.get("REPORTS_FOLDER")
+    # A queued or running report job without news for this long may be queued again.
+    REPORT_JOB_STALE_MINUTES = 30
     # Published in the README; production refuses to start while a demo account still has it.
     DEMO_PASSWORD = "demo12345"
     TESTING = False
@@ -78,6 +89,8 @@ class TestingConfig(Config):
     LOGIN_ADDRESS_RATE_LIMIT = "8 per minute"
     # Browser tests need real CSRF; unit tests may turn it off per test.
     WTF_CSRF_ENABLED = True
+    # Background jobs run at once, in the request that enqueues them (after its commit).
+    HUEY_IMMEDIATE = True
 
 
 class ProductionConfig(Config):
