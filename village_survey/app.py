@@ -135,6 +135,7 @@ def _register_blueprints(app):
     for blueprint in (core_bp, accounts_bp, accounts_admin_bp, areas_bp, areas_admin_bp, surveys_bp, api_bp,
                       offline_bp, evaluations_bp, review_bp, review_api_bp, maps_bp):
         app.register_blueprint(blueprint)
+    from village_survey.reports.views import bp as reports_bp; app.register_blueprint(reports_bp)  # noqa: E702
 
 
 def _register_hooks(app):
