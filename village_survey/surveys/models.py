@@ -22,6 +22,8 @@ class Survey(db.Model):
         Index("ix_surveys_status_submitted_at", "status", "submitted_at"),
         # The queue's counts and filters by area: the surveys of a status, joined to their households.
         Index("ix_surveys_status_household_id", "status", "household_id"),
+        # The dashboard's progress: a year's surveys counted by status and household (village).
+        Index("ix_surveys_year_status_household_id", "year", "status", "household_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # Given by the phone when the survey is created: the key of the idempotent sync API.
