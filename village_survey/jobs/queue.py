@@ -50,7 +50,10 @@ def huey_of(app=None):
 def enqueue_after_commit(task_name: str, *args) -> None:
     """Enqueue a task once the current transaction has committed (so that a consumer never picks
     up a job whose row it cannot see yet), and never if it is rolled back."""
-    db.session().info.setdefault(_PENDING, []).append((current_app._get_current_object(), task_name, args))
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still forgets the task
+    session.info.setdefault(_PENDING, []).append((current_app._get_current_object(), task_name, args))
 
 
 @event.listens_for(Session, "after_commit")
