@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import Auth
 from tests.evaluations.conftest import YEAR, add_survey, add_surveys
-from village_survey.areas.models import Household, Township, Village
+from village_survey.areas.models import Household, Village
 from village_survey.dashboards import drawing, services as dashboards, texts
 from village_survey.evaluations import precomputed, services
 from village_survey.extensions import db
@@ -202,13 +202,3 @@ def test_an_approval_changes_the_figures_drawn(app, surveyed):
     after = _page(app, "reviewer-a")
     stars = lambda page: re.search(r'data-chart="stars".*?</figure>', page, re.S).group(0)  # noqa: E731
     assert stars(before) != stars(after)
-
-
-def test_svg_styles_become_presentation_attributes():
-    svg = ('<svg viewBox="0 0 1 1"><defs><style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}'
-           '</style></defs><path d="M 0 0" clip-path="url(#a)" style="fill: #fff; stroke: #222"/>'
-           "<text style=\"font-size: 10px; font-family: 'Noto Sans CJK SC', sans-serif\">甲 &lt; 乙</text></svg>")
-    out = drawing.without_inline_styles(svg)
-    assert out == ('<svg viewBox="0 0 1 1" stroke-linejoin="round" stroke-linecap="butt"><defs></defs>'
-                   '<path d="M 0 0" clip-path="url(#a)" fill="#fff" stroke="#222" />'
-                   '<text font-size="10px" font-family="&#x27;Noto Sans CJK SC&#x27;, sans-serif">甲 &lt; 乙</text></svg>')
