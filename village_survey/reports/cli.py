@@ -8,6 +8,8 @@ bar, archived as the web's reports are, and copied to the file given with -o.
     flask report annual --area county:<code>|city --year 2026 -o annual.pdf
 """
 
+import sys
+
 import click
 from flask import current_app
 from flask_babel import gettext as _
@@ -67,11 +69,16 @@ class _Bar:
 
     def __init__(self, bar):
         self.bar = bar
+        self.last = None
+        self.terminal = sys.stderr.isatty()  # else click draws no bar
 
     def __call__(self, stage, page):
         text = {"evaluating": _("computing the evaluation"), "charts": _("drawing the charts")}.get(stage)
         if stage == "rendering":
             text = _("rendering page %(n)s", n=page) if page else _("laying out the pages")
+        if not self.terminal and (stage, page) != self.last:  # not a terminal (a log): one line each
+            click.echo(text, err=True)
+        self.last = (stage, page)
         self.bar.update(max(0, STEPS[stage] - self.bar.pos), text)
 
 
@@ -108,7 +115,7 @@ def report_command(target, village, area, year, locale, criteria, full_names, ou
                      locale=locale, full_names=job.full_names, via="cli")
         job_id, attempt = job.id, job.attempt
     with click.progressbar(length=len(STEPS) + 1, label=_("Making the report"), show_eta=False,
-                           item_show_func=lambda text: text, file=click.get_text_stream("stderr")) as bar:
+                           item_show_func=lambda text: text, file=sys.stderr) as bar:
         status = services.run_job(job_id, attempt, progress=_Bar(bar))
         if status == "done":
             bar.update(len(STEPS) + 1 - bar.pos, _("done"))
