@@ -1,4 +1,5 @@
-# The two commands for a newcomer: `make run` (app with demo data on http://127.0.0.1:5000)
+# The two commands for a newcomer: `make run` (app with demo data on http://127.0.0.1:5000, and
+# the background worker that makes reports)
 # and `make test` (the whole suite). Both set up what they need themselves.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -33,7 +34,7 @@ translations: $(VENV)/.installed
 run: system-deps install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	FLASK=$(BIN)/flask bin/run-with-worker --host $(HOST) --port $(PORT)
 
 test: system-deps-test install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
