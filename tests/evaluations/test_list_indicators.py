@@ -223,7 +223,7 @@ def test_an_unknown_sort_falls_back_to_score(auth, world, client, sort):
 def test_header_links_toggle_the_direction_and_mark_the_current_sort(auth, world, client):
     county_villages(world)
     prepare("precomputed")
-    auth.login("reviewer-a")
+    in_english(auth, "reviewer-a")
     html = page(client, "&sort=clean_cooking_rate&dir=desc&page=1")
     marked = re.findall(r'data-column="(\w+)" aria-sort="(\w+)"', html)
     assert marked == [("clean_cooking_rate", "descending")]

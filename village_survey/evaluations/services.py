@@ -592,11 +592,25 @@ def _finalized_results(level: str, ids: list, years: tuple[int, ...], criteria: 
 
 
 def _stored_last_year(criteria: CriteriaSet, year: int, level: str, ids: list) -> dict[int, dict]:
-    """Last year's precomputed results of these areas, by id, in one query (only the results)."""
-    stmt = select(AreaAggregate.area_id, AreaAggregate.results).where(
+    """Last year's precomputed figures of these areas, by id, as _list_figures gives them, in one
+    query that reads only the figures out of the stored results (decoding whole results would
+    cost more than the rest of the list). Stored aggregates are all of the set's current version,
+    so an indicator sits where the set lists it; its id is read along to make sure."""
+    indicators = criteria.village.indicators
+    columns = [AreaAggregate.area_id, AreaAggregate.results["score"].as_float(),
+               AreaAggregate.results["coverage"].as_float()]
+    for position, _indicator in enumerate(indicators):
+        columns += [AreaAggregate.results[("indicators", position, "id")].as_string(),
+                    AreaAggregate.results[("indicators", position, "value")].as_float()]
+    stmt = select(*columns).where(
         AreaAggregate.criteria == criteria.name, AreaAggregate.year == year - 1,
         AreaAggregate.level == level, AreaAggregate.area_id.in_(ids))
-    return dict(db.session.execute(stmt).all())
+    found = {}
+    for area_id, score, coverage, *values in db.session.execute(stmt):
+        found[area_id] = {"score": score, "coverage": coverage, "indicators": {
+            indicator.id: values[2 * n + 1] if values[2 * n] == indicator.id else None
+            for n, indicator in enumerate(indicators)}}
+    return found
 
 
 @dataclass
@@ -659,8 +673,8 @@ def area_list(user, year: int, level: str, criteria: CriteriaSet, sort: str = "s
                    mean_stars=_mean_stars(shown.get("star_counts")))
         if built:
             last = frozen.get((year - 1, ident))
-            last = last[1] if last is not None else last_year.get(ident)
-            row["changes"] = _changes(figures, _list_figures(last) if last is not None else None)
+            last = _list_figures(last[1]) if last is not None else last_year.get(ident)
+            row["changes"] = _changes(figures, last)
         else:
             row["changes"] = {}
         if level == "village":
