@@ -10,7 +10,7 @@ from village_survey import geo
 from village_survey.charts.map import (
     MapArea, MapPlace, MapPoint, _area_path, _signed_area, area_map, centroid, extent, map_height,
 )
-from village_survey.charts.style import FONT_FAMILY, WIDTH_IN, Numbers
+from village_survey.charts.style import FONT_FAMILY, MAP_WIDTH_IN, Numbers
 
 SVG = "{http://www.w3.org/2000/svg}"
 NUMBERS = Numbers(decimal=lambda v: f"<{v:g}>", percent=lambda s: f"[{round(s * 100)}%]")
@@ -40,7 +40,7 @@ def test_the_map_is_an_inline_svg_at_the_charts_width_with_the_cjk_font_on_every
     assert chart.svg.startswith("<svg")
     root = ET.fromstring(chart.svg)
     x, y, width, height = map(float, root.get("viewBox").split())
-    assert (x, y, width) == (0, 0, WIDTH_IN * 72) and height > 0
+    assert (x, y, width) == (0, 0, MAP_WIDTH_IN * 72) and height > 0
     assert FONT_FAMILY in root.get("font-family")
     texts = list(root.iter(SVG + "text"))
     assert texts and all(FONT_FAMILY in t.get("font-family") and t.get("style") is None for t in texts)
@@ -80,7 +80,7 @@ def test_a_map_without_farmhouses_still_draws_the_boundary_and_says_so():
 def test_the_projection_keeps_a_degree_of_longitude_cos_latitude_as_long_as_one_of_latitude():
     lon_min, lat_min, lon_max, lat_max = bounds = extent([AREA], margin=0)
     assert (lon_min, lat_min, lon_max, lat_max) == WUNING.bbox
-    expected = WIDTH_IN * (lat_max - lat_min) / ((lon_max - lon_min) * math.cos(math.radians((lat_min + lat_max) / 2)))
+    expected = MAP_WIDTH_IN * (lat_max - lat_min) / ((lon_max - lon_min) * math.cos(math.radians((lat_min + lat_max) / 2)))
     assert map_height(bounds, legend=False) == pytest.approx(expected)
 
 

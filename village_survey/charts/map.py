@@ -26,7 +26,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
 from village_survey.charts.style import (
-    INK, MUTED, WIDTH_IN, Chart, Numbers, Table, colours, fill_texts, render,
+    INK, MAP_WIDTH_IN, MUTED, Chart, Numbers, Table, colours, fill_texts, render,
 )
 
 Texts = Mapping[str, str]
@@ -99,7 +99,7 @@ def map_height(bounds: tuple[float, float, float, float], legend: bool = True) -
     """Figure height (inches) for the extent at the charts' width, in the projection's aspect."""
     lon_min, lat_min, lon_max, lat_max = bounds
     ratio = (lat_max - lat_min) / ((lon_max - lon_min) * math.cos(math.radians((lat_min + lat_max) / 2)))
-    return min(10.0, max(2.5, WIDTH_IN * ratio)) + (_LEGEND_IN if legend else 0.0)
+    return min(10.0, max(2.5, MAP_WIDTH_IN * ratio)) + (_LEGEND_IN if legend else 0.0)
 
 
 def area_map(areas: Sequence[MapArea], points: Sequence[MapPoint], categories: Sequence[str], texts: Texts,
@@ -170,7 +170,8 @@ def area_map(areas: Sequence[MapArea], points: Sequence[MapPoint], categories: S
     headers = (texts["category"], texts["count"], texts["share"])
     rows = tuple((label, numbers.decimal(count), numbers.percent(count / total if total else 0.0))
                  for label, count in zip(categories, counts))
-    return Chart(render(draw, map_height(bounds, legend=bool(categories)), alt), alt, Table(headers, rows))
+    return Chart(render(draw, map_height(bounds, legend=bool(categories)), alt, width_in=MAP_WIDTH_IN), alt,
+                 Table(headers, rows))
 
 
 def centroid(points: Sequence[tuple[float, float]]) -> tuple[float, float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from html import escape
 from typing import Callable, Sequence
@@ -58,7 +59,11 @@ _RC = {
 # saved, so one lock around both keeps concurrent requests from seeing each other's settings.
 _LOCK = threading.Lock()
 
-WIDTH_IN = 7.2  # inches; 1 in = 72 user units in the viewBox
+# inches; 1 in = 72 user units in the viewBox. Narrow enough that a 390 px phone shows the 9–10
+# unit text at about its size; pages and PDFs cap the width so that it grows at most ~1.3×.
+WIDTH_IN = 5.0
+MAP_WIDTH_IN = 7.2  # maps keep more room: their marks and labels are small
+LABEL_WIDTH = 20  # columns (a CJK character is two) before an axis label wraps
 _AUTO_ID = re.compile(r' id="[A-Za-z][\w.]*_\d+"')
 _ROOT = re.compile(r"<svg\b[^>]*>")
 
@@ -109,14 +114,14 @@ class Chart:
     table: Table
 
 
-def render(draw: Callable[[Figure], None], height_in: float, alt: str) -> str:
+def render(draw: Callable[[Figure], None], height_in: float, alt: str, width_in: float = WIDTH_IN) -> str:
     """Build a figure with ``draw`` and return it as an inline SVG element.
 
     The root keeps matplotlib's viewBox (fixed by the figure size, so the same data gives the same
     geometry), takes the container's width, names the font family and carries the alt text.
     """
     with _LOCK, matplotlib.rc_context(_RC):
-        figure = Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
+        figure = Figure(figsize=(width_in, height_in), layout="constrained")
         FigureCanvasSVG(figure)
         draw(figure)
         out = io.StringIO()
@@ -146,7 +151,30 @@ def bar_height(count: int, per_bar: float = 0.42, minimum: float = 2.4) -> float
     return max(minimum, 1.3 + per_bar * count)
 
 
+def _columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def wrap_label(label: str, width: int = LABEL_WIDTH) -> str:
+    """A long axis label on two or more lines of at most `width` columns (a CJK character counts
+    two), broken at a space or bracket where one is near, else between characters."""
+    lines, line, used = [], "", 0
+    for char in label:
+        if used + _columns(char) > width and line:
+            cut = max(line.rfind(" "), line.rfind("（"), line.rfind("("))
+            if cut > len(line) // 2:
+                lines.append(line[:cut].rstrip())
+                line = line[cut:].lstrip()
+            else:
+                lines.append(line)
+                line = ""
+            used = sum(_columns(c) for c in line)
+        line += char
+        used += _columns(char)
+    return "\n".join(lines + [line])
+
+
 def label_axis(axis, labels: Sequence[str]) -> None:
-    axis.set_yticks(range(len(labels)), labels=list(labels))
+    axis.set_yticks(range(len(labels)), labels=[wrap_label(label) for label in labels])
     axis.invert_yaxis()  # first item on top, as read
     axis.tick_params(axis="y", length=0)

@@ -468,22 +468,30 @@ def _areas_within(level: str, within: Area):
     return db.session.execute(stmt.order_by(text("3"))).all()
 
 
+def _results_and_mix(criteria: CriteriaSet, year: int, level: str, ids: list[int]) -> dict[int, tuple]:
+    """(results, mix) of these areas by id: only the two columns pages read (not the tally)."""
+    rows = db.session.execute(
+        select(AreaAggregate.area_id, AreaAggregate.results, AreaAggregate.mix)
+        .where(AreaAggregate.criteria == criteria.name, AreaAggregate.year == year,
+               AreaAggregate.level == level, AreaAggregate.area_id.in_(ids)))
+    return {area_id: (results, mix) for area_id, results, mix in rows}
+
+
 def figures(criteria: CriteriaSet, year: int, level: str, within: Area) -> dict[int | None, AreaFigures]:
     """The stored figures of every area of `level` within `within` (or of the city), by id, in
     code order; an area without approved surveys that year gets its coverage-only figures."""
     if level == "city":
-        stored = stored_results(criteria, year, "city", [CITY_ID]).get(CITY_ID)
-        results = stored.results if stored is not None else area_results(
-            "city", "city", pooled_tally([], criteria), criteria)
-        return {None: AreaFigures("city", None, None, None, results,
-                                  stored.mix if stored is not None else empty_mix())}
+        stored = _results_and_mix(criteria, year, "city", [CITY_ID]).get(CITY_ID)
+        if stored is None:
+            stored = (area_results("city", "city", pooled_tally([], criteria), criteria), empty_mix())
+        return {None: AreaFigures("city", None, None, None, *stored)}
     areas = _areas_within(level, within)
-    stored = stored_results(criteria, year, level, [row[0] for row in areas])
+    stored = _results_and_mix(criteria, year, level, [row[0] for row in areas])
     found = {}
     for ident, name, code, registered, parent in areas:
         row = stored.get(ident)
         if row is not None:
-            results, mix = row.results, row.mix
+            results, mix = row
         elif level == "village":
             results, mix = empty_results(level, ident, registered, criteria), empty_mix()
         else:

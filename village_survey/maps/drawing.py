@@ -25,7 +25,9 @@ from matplotlib.patches import PathPatch
 from village_survey.charts.map import (
     MARKERS, MapArea, MapPlace, MapPoint, _area_path, extent, map_height,
 )
-from village_survey.charts.style import INK, MUTED, Chart, Numbers, Table, colours, fill_texts, render
+from village_survey.charts.style import (
+    INK, MAP_WIDTH_IN, MUTED, Chart, Numbers, Table, colours, fill_texts, render,
+)
 
 Texts = Mapping[str, str]
 _NUMBERS = Numbers()
@@ -128,7 +130,7 @@ def county_map(areas: Sequence[MapArea], points: Sequence[MapPoint], counts: Seq
     rows = tuple((label, numbers.decimal(count), numbers.percent(count / total if total else 0.0))
                  for label, count in zip(categories, counts))
     height = map_height(bounds, legend=bool(categories)) + _legend_rows_in(len(categories) + 1)
-    return Chart(render(draw, height, alt), alt, Table(headers, rows))
+    return Chart(render(draw, height, alt, width_in=MAP_WIDTH_IN), alt, Table(headers, rows))
 
 
 def circle_size(farmhouses: int, largest: int) -> float:
@@ -173,4 +175,4 @@ def city_map(areas: Sequence[MapArea], villages: Sequence[tuple[float, float, in
         figure.text(0.01, 0.99, texts["size"], fontsize=7, color=MUTED, va="top")
 
     height = map_height(bounds) + _legend_rows_in(len(classes))
-    return Chart(render(draw, height, texts["alt"]), texts["alt"], Table((), ()))
+    return Chart(render(draw, height, texts["alt"], width_in=MAP_WIDTH_IN), texts["alt"], Table((), ()))
