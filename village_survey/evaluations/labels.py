@@ -210,7 +210,7 @@ def indicator_value(indicator) -> str:
     value = indicator["value"]
     if value is None:
         return "—"
-    return format_percent(value, "#,##0.#%") if _is_share(indicator) else format_decimal(round(value, 2))
+    return format_percent(value, "#,##0.#%") if _is_share(indicator) else format_decimal(round(value, 2) + 0.0)
 
 
 def indicator_target(indicator) -> str:
