@@ -152,6 +152,14 @@ def indicator_value(indicator: dict, value) -> str:
     return _("%(value)s t CO2e/person", value=number(value, 2))
 
 
+def figure(indicator: dict, value) -> str:
+    """A value of an indicator in a table whose heading names the unit: a share as a
+    percentage, an amount as a bare number."""
+    if value is None:
+        return "—"
+    return percent(value) if indicator["direction"] == "higher_better" else number(value, 2)
+
+
 def indicator_change(indicator: dict, change) -> str:
     if change is None:
         return "—"
@@ -222,7 +230,7 @@ ASSUMPTION_WORDS = {
     "answers_missing": _l("required answers missing: counted as not met"),
 }
 
-HELPERS = {"number": number, "percent": percent, "indicator_value": indicator_value,
+HELPERS = {"number": number, "percent": percent, "indicator_value": indicator_value, "figure": figure,
            "indicator_change": indicator_change, "kwh": kwh, "kwp": kwp, "tco2e": tco2e,
            "grade_word": grade_word, "stars_word": stars_word, "stove_word": stove_word,
            "label": label, "explanation": explanation, "css_string": css_string,
@@ -378,7 +386,7 @@ def annual_context(data: dict) -> dict[str, Any]:
         insufficient=content.insufficient(villages),
         appendix=sorted(groups.values(), key=lambda g: g["rows"][0]["code"] or ""),
         mix_totals=content.mix_totals(data["mix"] or {"households": 0}),
-        map=data["map"], child_level=data["child_level"], ranked_level=data["ranked_level"],
+        map=data["map"], map_src=svg_data_url(data["map"].svg) if data["map"] else None, child_level=data["child_level"], ranked_level=data["ranked_level"],
         appendix_level=data["appendix_level"], made_on=data["made_on"],
         signature_date=(data["finalized_at"].date() if data["finalized_at"] else dt.date.today()),
     )
