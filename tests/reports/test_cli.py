@@ -40,7 +40,7 @@ def test_the_progress_bar_follows_the_renderer(world, runner, renderer, reports_
     renderer.pages = 3
     result = run(runner, "city", "--year", str(YEAR), "--locale", "en", "-o", str(tmp_path / "c.pdf"))
     assert result.exit_code == 0, result.output
-    assert "rendering page 3" in result.output or "正在生成第 3 页" in result.output
+    assert "rendering page 3" in result.output or "正在排版第 3 页" in result.output
     assert (only_job().kind, only_job().locale) == ("city", "en")
 
 

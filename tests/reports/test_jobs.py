@@ -92,7 +92,7 @@ def test_a_running_job_page_refreshes_itself_and_says_how_far_it_is(world, auth,
     auth.login("reviewer-a")
     ask(auth, f"village:{world.village_a.id}")
     assert '<meta http-equiv="refresh" content="3">' in pages["html"]
-    assert "正在生成第 2 页" in pages["html"] or "Rendering page 2" in pages["html"]
+    assert "正在排版第 2 页" in pages["html"] or "Rendering page 2" in pages["html"]
     assert pages["json"]["status"] == "running"
     assert (pages["json"]["stage"], pages["json"]["page"]) == ("rendering", 2)
     assert pages["json"]["download_url"] is None
