@@ -207,6 +207,7 @@ def test_a_report_of_a_finalized_evaluation_is_archived_and_served_again(world, 
     # the same report asked for again is the archived one, not made twice
     again = ask(auth, f"village:{world.village_a.id}")
     assert job_of(again).uuid == job.uuid and len(renderer.calls) == 1
+    assert actions(job.uuid) == ["report_requested", "report_made", "report_downloaded", "report_requested"]
     # in another language it is another report
     assert job_of(ask(auth, f"village:{world.village_a.id}", locale="en")).uuid != job.uuid
 

@@ -228,6 +228,7 @@ def request_report(user, area: ReportArea, year: Any, criteria: CriteriaSet, loc
         raise ReportError(422, _("Choose the report's language."))
     found = existing_report(area, year, criteria, locale, full_names)
     if found is not None:
+        audit.record("report_requested", user, target=f"report:{found.uuid}", reused=True)
         return found, False
     job = new_job(area, year, criteria, locale, full_names, user)
     audit.record("report_requested", user, target=f"report:{job.uuid}", kind=job.kind, level=job.level,
