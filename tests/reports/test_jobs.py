@@ -247,3 +247,24 @@ def test_the_queue_is_on_redis_when_a_url_is_set(tmp_path):
     pytest.importorskip("redis")
     redis_huey = make_huey({"REDIS_URL": "redis://127.0.0.1:6399/0"}, str(tmp_path))
     assert type(redis_huey).__name__ == "RedisHuey"
+
+
+def test_a_job_whose_worker_stopped_can_be_queued_again(app, world, auth, renderer, reports_folder):
+    """A job still queued (or running) long after it was asked for: its worker stopped, or the
+    queue lost it; the page offers to queue it again (a fresh job is not offered that)."""
+    area = services.ReportArea("village", world.village_a.id, world.village_a.code, world.village_a.name)
+    job = services.new_job(area, YEAR, load_criteria("jiujiang-2025"), "zh_CN", False, world.reviewer_a)
+    db.session.commit()
+    auth.login("reviewer-a")
+    assert "data-retry" not in auth.client.get(f"/reports/{job.uuid}").get_data(as_text=True)
+    refused = auth.post(f"/reports/{job.uuid}/retry", token_from=f"/reports/{job.uuid}")
+    assert refused.status_code == 303 and refused.headers["Location"].endswith(f"/reports/{job.uuid}")
+    db.session.expire_all()
+    assert (job.status, job.attempt) == ("queued", 1)
+    job.created_at -= services.dt.timedelta(minutes=app.config["REPORT_JOB_STALE_MINUTES"] + 1)
+    db.session.commit()
+    assert "data-retry" in auth.client.get(f"/reports/{job.uuid}").get_data(as_text=True)
+    assert auth.post(f"/reports/{job.uuid}/retry", token_from=f"/reports/{job.uuid}").status_code == 303
+    db.session.expire_all()
+    assert (job.status, job.attempt) == ("done", 2)
+    assert services.run_job(job.id, 1) is None  # the first attempt, should its worker wake up
