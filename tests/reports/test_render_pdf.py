@@ -3,6 +3,7 @@ the draft mark on every page, masked names, the locale, page numbers and the con
 numbers, page 1 drawn (not blank), and the URL fetcher's refusals."""
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -78,6 +79,7 @@ def test_village_report_is_a_pdf_with_the_figures_in_copyable_text_and_the_cjk_f
     assert any("Noto-Sans-CJK-SC" in row[0] for row in fonts)
     assert all(row[-5] == "yes" for row in fonts), fonts  # every font embedded
     assert [s for s, _p in stages][:2] == ["evaluating", "charts"]
+    assert json.loads(json.dumps(report.figures))["results"]["score"] == results["score"]
     assert [p for s, p in stages if s == "rendering" and p] == list(range(1, report.pages + 1))
 
 
@@ -144,6 +146,7 @@ def test_county_annual_report_contents_point_at_the_pages_of_their_sections(worl
     whole = "".join(texts)
     assert "泉兴村" in whole and "桥丰村" in whole  # the ranking of villages
     assert report.figures["kind"] == "county" and len(report.figures["villages"]) == 2
+    json.dumps(report.figures)  # archived with the PDF
 
 
 def test_city_annual_report_ranks_the_counties(world):

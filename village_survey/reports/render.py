@@ -165,7 +165,7 @@ def indicator_change(indicator: dict, change) -> str:
         return "—"
     sign = "+" if change > 0 else ""
     if indicator["direction"] == "higher_better":
-        return _("%(sign)s%(points)s points", sign=sign, points=number(change * 100, 1))
+        return sign + number(change * 100, 1)  # percentage points
     return sign + number(change, 2)
 
 
