@@ -45,9 +45,25 @@ def _frozen(level: str, ids: list, year: int, criteria: CriteriaSet) -> dict:
             services.current_evaluations(level, ids, year, criteria.name).items()}
 
 
-def children_figures(criteria: CriteriaSet, year: int, level: str, within: Area) -> list[dict[str, Any]]:
+# What the city's lists of villages read of each village's results (its 3,000 villages' full
+# results and mixes would stay in memory through the layout for nothing).
+SLIM_KEYS = ("score", "grade", "grade_zh", "grade_en", "insufficient_data", "reasons", "approved_surveys",
+             "registered_households", "coverage", "star_counts", "name", "code")
+
+
+def _slim(results: dict) -> dict:
+    kept = {k: results.get(k) for k in SLIM_KEYS}
+    kept["indicators"] = [{"id": i["id"], "value": i["value"], "target": i["target"], "direction": i["direction"],
+                           "label_en": i["label_en"], "label_zh": i["label_zh"], "score": i.get("score"),
+                           "weight": i.get("weight")} for i in results.get("indicators", ())]
+    return kept
+
+
+def children_figures(criteria: CriteriaSet, year: int, level: str, within: Area,
+                     slim: bool = False) -> list[dict[str, Any]]:
     """Every area of `level` within an area: its results (frozen where finalized), mix, names
-    of it and of its parent, plain values in code order."""
+    of it and of its parent, plain values in code order; `slim` keeps only what the lists of
+    villages read (no mix)."""
     found = precomputed.figures(criteria, year, level, within) if precomputed.built(criteria) else {}
     frozen = _frozen(level, list(found), year, criteria)
     parent_level = {"village": "township", "township": "county"}.get(level)
@@ -61,7 +77,7 @@ def children_figures(criteria: CriteriaSet, year: int, level: str, within: Area)
         results = frozen.get(ident) or f.results
         rows.append({"id": ident, "name": f.name, "code": f.code, "parent_id": f.parent_id,
                      "parent": parents.get(f.parent_id), "finalized": ident in frozen,
-                     "results": _without_rows(results), "mix": f.mix})
+                     "results": _slim(results) if slim else _without_rows(results), "mix": None if slim else f.mix})
     return rows
 
 
@@ -101,12 +117,37 @@ def _names(area: Area) -> dict[str, Any]:
 
 
 def _view(area: Area, year: int, criteria: CriteriaSet) -> dict[str, Any]:
+    """The area's current finalized evaluation, else its preview. A county's or the city's
+    preview is read here from the stored figures once they are built (with the count of its
+    unscorable surveys): services.stored_preview would read every farmhouse row of the area."""
+    if area.level != "village" and precomputed.built(criteria):
+        frozen = services.current_evaluations(area.level, [area.id], year, criteria.name).get(area.id)
+        if frozen is None:
+            results = dict(precomputed.figures(criteria, year, area.level, area)[area.id].results)
+            return {"results": results, "finalized": False, "version": None, "finalized_at": None,
+                    "finalized_by": None, "criteria_version": criteria.version,
+                    "unscorable": _unscorable_count(area, year, criteria)}
     view = services.evaluation_for(area, year, criteria)
     current = view.current
     return {"results": view.results, "finalized": current, "version": view.version if current else None,
             "finalized_at": view.finalized_at if current else None,
             "finalized_by": view.finalized_by if current else None,
-            "criteria_version": view.criteria_version}
+            "criteria_version": view.criteria_version,
+            "unscorable": len(view.results.get("unscorable") or ())}
+
+
+def _unscorable_count(area: Area, year: int, criteria: CriteriaSet) -> int:
+    """Approved surveys of the area that the criteria set could not score (no total stored)."""
+    from sqlalchemy import func
+
+    from village_survey.evaluations.models import StoredResult
+
+    stmt = (select(func.count()).select_from(StoredResult)
+            .where(StoredResult.criteria == criteria.name, StoredResult.year == year, StoredResult.total.is_(None)))
+    if area.level != "city":
+        stmt = (stmt.join(Village, StoredResult.village_id == Village.id)
+                .join(Township, Village.township_id == Township.id).where(*services.area_filter(area)))
+    return db.session.scalar(stmt) or 0
 
 
 def _criteria_of(criteria: CriteriaSet, version: int) -> CriteriaSet:
@@ -227,7 +268,7 @@ def annual_data(area: Area, year: int, criteria: CriteriaSet,
     ranked_rows = children if ranked == child else children_figures(criteria, year, ranked, area)
     last_year = {c["id"]: c["results"] for c in children_figures(criteria, year - 1, ranked, area)} \
         if precomputed.built(criteria) else {}
-    villages = ranked_rows if ranked == "village" else children_figures(criteria, year, "village", area)
+    villages = ranked_rows if ranked == "village" else children_figures(criteria, year, "village", area, slim=True)
     completeness = survey_progress(area, year)
     townships_completeness = []
     if area.level == "city":
@@ -253,7 +294,7 @@ def annual_data(area: Area, year: int, criteria: CriteriaSet,
         "ranked": ranked_rows, "ranked_level": ranked, "ranked_last_year": last_year,
         "villages": villages, "appendix_level": appendix_level, "appendix_rows": appendix_rows,
         "completeness": completeness, "townships_completeness": townships_completeness,
-        "unscorable": len(view["results"].get("unscorable") or ()),
+        "unscorable": view["unscorable"],
         "criteria_set": _criteria_of(criteria, view["criteria_version"]),
         "map": _county_map(area, year, criteria) if precomputed.built(criteria) else None,
         "made_on": dt.date.today(),

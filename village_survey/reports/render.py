@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import logging
 import threading
 from dataclasses import dataclass
@@ -452,6 +453,9 @@ def render_report(kind: str, area: Area, year: int, criteria: CriteriaSet, local
     """
     with force_locale(locale):
         html, data = render_html(kind, area, year, criteria, full_names, progress)
+        kept, finalized, version = report_figures(data), bool(data["finalized"]), data["version"]
+        del data  # the city's figures need not stay in memory while WeasyPrint lays out the pages
+        gc.collect()
         progress("rendering", None)
         pdf, pages = write_pdf(html, progress)
-    return RenderedReport(pdf, report_figures(data), pages, bool(data["finalized"]), data["version"])
+    return RenderedReport(pdf, kept, pages, finalized, version)
