@@ -150,6 +150,20 @@ def test_a_truncated_jpeg_is_refused_on_the_page_and_leaves_no_file(app, api, fo
     assert _photo_count() == 0 and _files(folder) == []
 
 
+def test_a_truncated_jpeg_is_refused_even_after_the_report_renderer_was_loaded(app, api, folder, survey_uuid,
+                                                                              monkeypatch):
+    """WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported (a report
+    made in the same process): uploads must still be decoded to their last byte."""
+    from PIL import ImageFile
+
+    import village_survey.reports.render  # noqa: F401  (imports WeasyPrint)
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    cut = _image("JPEG", (1600, 1200))[:-3000]
+    assert _put_photo(api, survey_uuid, cut).status_code == 415
+    assert _photo_count() == 0 and _files(folder) == []
+
+
 def test_a_file_that_is_no_image_is_refused_and_leaves_no_file(api, folder, survey_uuid):
     assert _put_photo(api, survey_uuid, b"\xff\xd8\xff\xe0 not really a JPEG").status_code == 415
     assert _files(folder) == []

@@ -9,7 +9,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 from sqlalchemy import event, select
 
 from village_survey import access
@@ -78,6 +78,9 @@ def _decoded(data):
                                         "for this kind of file.", megapixels=limit // 1_000_000))
             if image_format == "JPEG":
                 image.draft("RGB", THUMB_SIZE)
+            # a process-wide switch that WeasyPrint turns on when it is imported (reports): a cut-off
+            # upload would then be padded with grey and accepted
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
             try:
                 image.load()
             except DECODE_ERRORS:
