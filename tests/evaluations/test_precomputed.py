@@ -346,3 +346,14 @@ def test_finalizing_a_county_reads_the_stored_results_and_freezes_the_same_figur
     assert finalizing.reproduce(frozen[("county", county.id)]) == {
         k: v for k, v in frozen[("county", county.id)].results.items()
         if k not in ("name", "code", "areas", "criteria_version", "measure_totals")}
+
+
+def test_a_scored_result_stores_no_error_at_all(app):
+    """None is SQL NULL in the JSON columns: 'error IS NULL' selects the scored rows."""
+    scenario = Scenario(random.Random(29))
+    add_survey(scenario.world.village_a, status="approved", year=2026)
+    db.session.commit()
+    precomputed.rebuild()
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(StoredResult).where(StoredResult.error.is_(None))) == 1
+    assert db.session.scalar(select(func.count()).select_from(StoredResult).where(StoredResult.sums.is_(None))) == 0

@@ -125,8 +125,9 @@ class StoredResult(db.Model):
     stars: Mapped[int | None]
     base_level: Mapped[bool | None]
     zero_carbon: Mapped[bool | None]
-    sums: Mapped[list | None] = mapped_column(JSON)  # FarmhouseRecord.sums
-    error: Mapped[dict | None] = mapped_column(JSON)  # {"code", "key", "why"} when unscorable
+    # none_as_null: None is stored as SQL NULL (not JSON null), so that "error IS NULL" means scored
+    sums: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # FarmhouseRecord.sums
+    error: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # {"code", "key", "why"} when unscorable
     # the household profile (scoring.profile.household_profile), for mixes and maps
     cooking: Mapped[str | None] = mapped_column(String(20))
     heating: Mapped[str | None] = mapped_column(String(20))

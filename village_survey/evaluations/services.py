@@ -447,7 +447,7 @@ def _stored_farmhouses(criteria: CriteriaSet, year: int, area: Area) -> tuple[li
             .join(Household, Survey.household_id == Household.id)
             .where(StoredResult.criteria == criteria.name, StoredResult.year == year))
     if area.level != "village":
-        stmt = stmt.where(StoredResult.error.is_not(None))
+        stmt = stmt.where(StoredResult.total.is_(None))  # the unscorable only (they have no total)
         if area.level != "city":
             stmt = stmt.join(Village, StoredResult.village_id == Village.id)
             stmt = stmt.join(Township, Village.township_id == Township.id).where(*area_filter(area))
