@@ -690,17 +690,26 @@ def report(runs, skipped, scale):
     return "\n".join(lines) + "\n"
 
 
+def _short(page):
+    if page["path"] == "/":
+        return "dashboard"
+    level = page["path"].split("level=")[1].split("&")[0]
+    return {"village": "villages", "township": "townships", "county": "counties"}.get(level, level)
+
+
 def summary_lines(runs):
-    """One line per backend and dataset, for `make bench`'s summary."""
+    """One short line per backend, for `make bench`'s summary (which cuts lines at 160 characters)."""
     lines = []
     for r in runs:
+        parts, updates, checks = [], [], []
         for dataset, d in r["datasets"].items():
-            pages = ", ".join(f"{p['page'].split(' (')[0]} "
-                              + (f"{p['median_ms']:.0f} ms" if "error" not in p else f"answered {p['error']}")
+            pages = ", ".join(f"{_short(p)} " + (f"{p['median_ms']:.0f}" if "error" not in p else f"HTTP {p['error']}")
                               for p in d["pages"] if p["goal_ms"])
-            met = passed([{"datasets": {dataset: d}}])
-            lines.append(f"{r['backend']}, {dataset}: {pages}; update on approval {d['approvals']['survey_changed_ms']:.0f} ms; "
-                         f"stored = fresh {'OK' if d['check']['ok'] else 'FAIL'}; goal {'met' if met else 'MISSED'}")
+            parts.append(f"{dataset} {pages}")
+            updates.append(f"{d['approvals']['survey_changed_ms']:.0f}")
+            checks.append(d["check"]["ok"])
+        lines.append(f"{r['backend']} (ms): " + "; ".join(parts) + f"; update {'/'.join(updates)}; stored = fresh "
+                     f"{'OK' if all(checks) else 'FAIL'}; goal {'met' if passed([r]) else 'MISSED'}")
     return lines
 
 
