@@ -345,8 +345,9 @@ def rebuild(workers: int = 1, progress: Callable[[int, int], None] | None = None
 
     def store(rows):
         nonlocal done
+        # Core inserts: the ORM would split a batch wherever rows leave different fields empty
         for batch in _chunks(rows, INSERT_BATCH):
-            db.session.execute(insert(StoredResult), batch)
+            db.session.execute(insert(StoredResult.__table__), batch)
         done += len(rows) // max(len(sets), 1)
         if progress is not None:
             progress(done, total)
@@ -416,7 +417,7 @@ def _build_year(criteria: CriteriaSet, year: int) -> None:
                            "results": area_results(level, ident if level != "city" else "city", tally, criteria),
                            "mix": mix, "updated_at": now})
     for batch in _chunks(values, INSERT_BATCH):
-        db.session.execute(insert(AreaAggregate), batch)
+        db.session.execute(insert(AreaAggregate.__table__), batch)
 
 
 # ---------------------------------------------------------------- reading
