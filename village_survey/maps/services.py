@@ -1,5 +1,5 @@
 """The map pages' data: one read of farmhouse_results, the layers (``maps.layers``), the picture
-(``maps.drawing``), and an in-process cache of the drawn map.
+(``charts.map``), and an in-process cache of the drawn map.
 
 County map: one query reads the needed columns of the county's approved farmhouses of the year
 (survey, village, stars, stove, PV, position, accuracy); a second the county's village names; a
@@ -38,7 +38,8 @@ from village_survey.evaluations import precomputed
 from village_survey.evaluations.labels import STAR_LABELS
 from village_survey.evaluations.models import StoredResult
 from village_survey.extensions import db
-from village_survey.maps import drawing, layers
+from village_survey.charts import map as chart_map
+from village_survey.maps import layers
 from village_survey.scoring import CriteriaSet
 from village_survey.scoring.profile import CLEAN
 from village_survey.surveys.labels import CODE_LABELS
@@ -215,7 +216,7 @@ def _draw_county(boundary: geo.Boundary | None, rows: list[tuple], names: dict[i
              "suspect": _("outside the county (suspect)"),
              "alt": _("{total} approved farmhouses with a position; the most are {category}: {count} ({share})."),
              "empty": _("No approved farmhouse of this year has a position.")}
-    chart = drawing.county_map([area], drawn, counts, [category_label(by, key) for key in keys], texts,
+    chart = chart_map.area_map([area], drawn, [category_label(by, key) for key in keys], texts, counts=counts,
                                places=places, context=context, numbers=_numbers(), gid="county-map")
     distances = sorted(((f.survey_id, boundary.distance_to_edge_m(f.lat, f.lon)) for f in located
                         if f.survey_id in suspect), key=lambda item: (-item[1], item[0]))
@@ -327,7 +328,7 @@ def _draw_city(rows: list[tuple], places: dict[int, tuple[str, str]], by: str) -
             share=numbers.percent(pooled) if pooled is not None else "—")
     texts = {"class": heading, "alt": alt, "size": _("Circle area: approved farmhouses of the village")}
     areas = [_map_area(b) for _code, b in sorted(geo.counties().items())]
-    chart = drawing.city_map(areas, marks, classes, texts, gid="city-map")
+    chart = chart_map.city_map(areas, marks, classes, texts, gid="city-map")
     ordered = sorted(on_map, key=lambda v: (places.get(v.village_id, ("", ""))[1], places.get(v.village_id, ("", ""))[0]))
     table = Table((_("County"), _("Village"), _("Farmhouses"), heading), tuple(
         (places.get(v.village_id, ("", ""))[1], places.get(v.village_id, ("", ""))[0],
