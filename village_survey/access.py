@@ -247,3 +247,14 @@ def report_in_scope(user, level_col, area_col, full_names_col):
 
 TEMPLATE_PERMISSIONS.update(may_see_reports=may_see_reports, may_request_report=may_request_report,
                             may_see_full_names=may_see_full_names)
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+
+def may_manage_api_tokens(user):
+    """Make, list and revoke the read API's tokens for other platforms (city administrators)."""
+    return _role(user) == "admin"
+
+
+TEMPLATE_PERMISSIONS.update(may_manage_api_tokens=may_manage_api_tokens)

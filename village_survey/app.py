@@ -136,6 +136,7 @@ def _register_blueprints(app):
                       offline_bp, evaluations_bp, review_bp, review_api_bp, maps_bp):
         app.register_blueprint(blueprint)
     from village_survey.reports.views import bp as reports_bp; app.register_blueprint(reports_bp)  # noqa: E702
+    from village_survey import api_tokens; PUBLIC_ENDPOINTS.update(api_tokens.init_app(app))  # noqa: E702  bearer only
 
 
 def _register_hooks(app):

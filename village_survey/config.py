@@ -45,6 +45,8 @@ class Config:
     # Failed logins only (successful ones never count): per username, and per client address.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute; 300 per hour")
+    # Requests per API token (the read API for other platforms), all its endpoints together.
+    API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "600 per minute")
     # How many reverse proxies (nginx, a load balancer) stand before the app and add
     # X-Forwarded-For: without it, behind a proxy every client has the proxy's address.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0") or 0)
