@@ -258,3 +258,16 @@ def may_manage_api_tokens(user):
 
 
 TEMPLATE_PERMISSIONS.update(may_manage_api_tokens=may_manage_api_tokens)
+
+
+# --- imports -------------------------------------------------------------------------------------
+IMPORTING_ROLES = ("reviewer", "admin")  # import the registry and paper surveys of their area
+
+
+def may_import(user):
+    """Import households and paper surveys into one's area (the city for admins, the county for
+    reviewers; villages themselves only with may_manage_areas)."""
+    return _role(user) in IMPORTING_ROLES
+
+
+TEMPLATE_PERMISSIONS.update(may_import=may_import)

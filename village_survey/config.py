@@ -74,6 +74,14 @@ class Config:
     REPORTS_FOLDER = os.environ.get("REPORTS_FOLDER")
     # A queued or running report job without news for this long may be queued again.
     REPORT_JOB_STALE_MINUTES = 30
+    # Imports of the registry and of paper surveys (exchange/import_*.py): the largest file, its
+    # data rows and what an XLSX may unpack to; the uploads wait for confirmation in IMPORT_FOLDER
+    # (empty: instance/imports) for IMPORT_UPLOAD_MINUTES.
+    IMPORT_MAX_BYTES = 10_000_000
+    IMPORT_MAX_ROWS = 60_000
+    IMPORT_MAX_UNPACKED_BYTES = 200_000_000
+    IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER")
+    IMPORT_UPLOAD_MINUTES = 60
     # Published in the README; production refuses to start while a demo account still has it.
     DEMO_PASSWORD = "demo12345"
     TESTING = False
