@@ -8,8 +8,7 @@ a revoked or expired token's attempt one `api_token_refused` row. A bearer token
 endpoint (the sync API, pages, forms) is refused with 403 `token_not_accepted`.
 """
 
-from flask import Blueprint, current_app, g, jsonify, request
-from flask.globals import request_ctx
+from flask import Blueprint, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 
 from village_survey import audit
@@ -45,8 +44,9 @@ def authenticate():
 
 @bp.after_request
 def record_use(response):
-    # No cookie, whatever the client sent: a null session is never saved.
-    request_ctx.session = current_app.session_interface.make_null_session(current_app)
+    # Nothing here starts a session or changes one: whatever touched it (the locale looks for a
+    # logged-in user), the answer sets no cookie.
+    session.modified = False
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="village_survey", error="invalid_token"'
     scope = g.get("api_token")

@@ -31,6 +31,13 @@ def _answer_schema(spec, today):
 
 
 def openapi_document(today=None):
+    """The sync API's document with the read API for other platforms added (api_tokens.openapi)."""
+    from village_survey.api_tokens.openapi import add_read_api
+
+    return add_read_api(_sync_document(today))
+
+
+def _sync_document(today=None):
     today = today or dt.date.today()
     answers = {
         "type": "object",
