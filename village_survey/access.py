@@ -271,3 +271,20 @@ def may_import(user):
 
 
 TEMPLATE_PERMISSIONS.update(may_import=may_import)
+
+
+# --- exports ---------------------------------------------------------------------------------------
+PERSONAL_EXPORT_ROLES = ("reviewer", "admin")  # household heads' names, phones, exact GPS in exports
+
+
+def may_export(user):
+    """Download the surveys, farmhouses and evaluations of one's area (XLSX, CSV, GeoJSON)."""
+    return _role(user) is not None
+
+
+def may_export_personal_data(user):
+    """Have personal data unmasked in an export of one's area (when asked for: masked otherwise)."""
+    return _role(user) in PERSONAL_EXPORT_ROLES
+
+
+TEMPLATE_PERMISSIONS.update(may_export=may_export, may_export_personal_data=may_export_personal_data)

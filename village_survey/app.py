@@ -64,6 +64,7 @@ def create_app(config_name=None, **overrides):
     from village_survey import jobs; from village_survey.jobs import cli as jobs_cli  # noqa: E702
     from village_survey.reports import cli as reports_cli  # the Huey queue, `flask worker`, `flask report`
     jobs.init_app(app); jobs_cli.register(app); reports_cli.register(app)  # noqa: E702
+    from village_survey.exchange import views as exchange_views; exchange_views.init_app(app)  # noqa: E702
     from village_survey.exchange import import_views; import_views.init_app(app)  # noqa: E702  (the import pages, `flask import`)
     if app.config["PRODUCTION"]:
         from village_survey.demo import refuse_published_demo_passwords
