@@ -13,7 +13,7 @@ from village_survey.accounts.models import User
 from village_survey.exchange import import_service
 from village_survey.exchange.import_files import Limits
 from village_survey.extensions import db
-from village_survey.jobs import transaction
+from village_survey.jobs.transaction import transaction
 
 
 @click.command("import")
@@ -36,7 +36,7 @@ def import_command(kind, path, username, dry_run, valid_only):
     mode = import_service.DRY_RUN if dry_run else (import_service.VALID_ROWS if valid_only
                                                    else import_service.WHOLE_FILE)
     try:
-        with transaction.transaction():
+        with transaction():
             report = import_service.run(user, kind, data, os.path.basename(path), limits, mode=mode)
     except import_service.ImportRefused as refusal:
         click.echo(refusal.report.as_text())
