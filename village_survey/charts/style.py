@@ -5,6 +5,7 @@ Pure: matplotlib's object API only (``Figure`` + ``FigureCanvasSVG``, never pypl
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import threading
@@ -15,7 +16,7 @@ from typing import Callable, Sequence
 
 import matplotlib
 from matplotlib import colormaps
-from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.figure import Figure
 
 from village_survey.charts.presentation import without_inline_styles
@@ -66,6 +67,44 @@ MAP_WIDTH_IN = 7.2  # maps keep more room: their marks and labels are small
 LABEL_WIDTH = 20  # columns (a CJK character is two) before an axis label wraps
 _AUTO_ID = re.compile(r' id="[A-Za-z][\w.]*_\d+"')
 _ROOT = re.compile(r"<svg\b[^>]*>")
+
+
+def _measured_once(measure):
+    """The SVG renderer's text measurement, kept for the process.
+
+    matplotlib keeps a text's size per renderer, and saving one SVG with the constrained layout
+    makes two renderers (one to lay out, one to draw); each chart makes its own. The SVG
+    renderer measures with the font's metrics alone (no dpi, no device), so a size depends only
+    on the text, the font properties and whether it is math: the same for every renderer. Each
+    CJK string costs about 0.6 ms to measure; the labels, ticks and legends of a report's charts
+    repeat. Bounded (least recently used out)."""
+
+    @functools.lru_cache(maxsize=8192)
+    def cached(text, prop, ismath):
+        return measure(None, text, prop, ismath)
+
+    @functools.wraps(measure)
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath == "TeX":
+            return measure(self, s, prop, ismath)
+        return cached(s, prop.copy(), ismath)  # a copy: FontProperties hash their mutable state
+
+    get_text_width_height_descent.measured_once = True
+    get_text_width_height_descent.cache = cached
+    return get_text_width_height_descent
+
+
+def _svg_text_size(_renderer, text, prop, ismath):
+    return _TEXT_TO_PATH.get_text_width_height_descent(text, prop, ismath)
+
+
+if not getattr(RendererSVG.get_text_width_height_descent, "measured_once", False):
+    from matplotlib.textpath import TextToPath
+
+    _TEXT_TO_PATH = TextToPath()  # what RendererSVG measures with (its own copy of the same)
+    _measured = _measured_once(_svg_text_size)
+    _measured.original = RendererSVG.get_text_width_height_descent
+    RendererSVG.get_text_width_height_descent = _measured
 
 
 def colours(n: int) -> list[tuple[float, float, float, float]]:
