@@ -194,6 +194,8 @@ def test_bad_cells_are_reported_with_row_and_column_and_nothing_is_written(world
     assert problems, report.as_text()
     assert any(p.column == letter(key) for p in problems), report.as_text()
     assert any(words.lower() in p.message.lower() for p in problems), report.as_text()
+    if words == "formula":  # said once, not also as a number that is missing
+        assert len(problems) == 1, report.as_text()
     with pytest.raises(ImportRefused):
         run(world.reviewer_a, "surveys", data, mode="all")
     db.session.rollback()

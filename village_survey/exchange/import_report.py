@@ -129,8 +129,9 @@ class Report:
 
     def summary(self):
         """Plain numbers for the audit log (no personal data)."""
+        counts = {kind: n for kind, n in self.counts().items() if kind != "error"}
         return {"kind": self.kind, "rows": len(self.rows), "valid_only": self.valid_only,
-                "errors": len(self.error_rows) + len(self.file_problems), **self.counts()}
+                "errors": len(self.error_rows) + len(self.file_problems), **counts}
 
     def as_text(self):
         """The report as the command line prints it."""

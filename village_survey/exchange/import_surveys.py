@@ -142,8 +142,7 @@ def plan(user, sheet, filename="", today=None) -> SurveyPlan:
         row = RowReport(number)
         report.rows.append(row)
         formula = table.report_formulas(row, cells)
-        values, errors = exchange_columns.row_from_cells(
-            {k: v for k, v in table.cells(cells).items()}, langs, exchange_columns.COLUMNS)
+        values, errors = exchange_columns.row_from_cells(table.cells(cells), langs, exchange_columns.COLUMNS)
         if formula:
             values = {}
         for error in errors:

@@ -45,8 +45,10 @@ class Table:
     problems: list = field(default_factory=list)
 
     def cells(self, cells):
-        """{key: cell} of one data row (a missing trailing cell is empty)."""
-        return {col.key: (cells[i] if i < len(cells) else None) for i, col in self.columns.items()}
+        """{key: cell} of one data row (a missing trailing cell is empty, a formula too: it is
+        reported by `report_formulas`, once)."""
+        found = {col.key: (cells[i] if i < len(cells) else None) for i, col in self.columns.items()}
+        return {key: None if isinstance(value, Formula) else value for key, value in found.items()}
 
     def letter(self, key):
         for index, col in self.columns.items():
