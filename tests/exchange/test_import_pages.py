@@ -2,7 +2,10 @@
 under a token for its user only, and the command line's report."""
 
 import io
+import os
 import re
+
+import pytest
 
 from sqlalchemy import func, select
 
@@ -12,6 +15,14 @@ from village_survey.audit import AuditEvent
 from village_survey.exchange import import_store
 from village_survey.extensions import db
 from village_survey.surveys.models import Survey
+
+
+@pytest.fixture(autouse=True)
+def upload_folder(app, tmp_path):
+    """Uploads go to the test's own folder, not the instance folder."""
+    app.config["IMPORT_FOLDER"] = str(tmp_path / "imports")
+    yield
+    app.config["IMPORT_FOLDER"] = None
 
 
 def paper_file(world, bad_second=False):
@@ -95,7 +106,8 @@ def test_the_upload_is_kept_in_the_instance_folder_not_the_session(client, auth,
     auth.login("reviewer-a")
     token = token_of(upload(auth, paper_file(world)).get_data(as_text=True))
     with app.test_request_context():
-        assert any(name.startswith(token) for name in __import__("os").listdir(import_store.folder()))
+        assert import_store.folder() == app.config["IMPORT_FOLDER"]
+        assert any(name.startswith(token) for name in os.listdir(import_store.folder()))
     with client.session_transaction() as session:
         assert token not in str(dict(session))
 
@@ -124,8 +136,6 @@ def test_the_command_line_prints_the_report_and_imports(runner, world, tmp_path)
 
 
 def test_the_service_refuses_an_unknown_kind(world):
-    import pytest
-
     from village_survey.core.errors import DomainError
 
     with pytest.raises(DomainError):
