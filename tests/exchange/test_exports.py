@@ -179,6 +179,12 @@ def test_scope_per_role(app, world, surveys):
         assert reviewer.get(f"/exports/surveys.csv?area={area}", buffered=True).status_code == 404
     assert _csv_uuids(reviewer) == {surveys["a1"], surveys["a2"], surveys["draft"]}
     assert _csv_uuids(reviewer, f"?area=township:{world.township_a.code}") == {surveys["a1"], surveys["a2"]}
+    # the review desk's filters: a township or village by its id
+    assert _csv_uuids(reviewer, f"?township={world.township_a.id}") == {surveys["a1"], surveys["a2"]}
+    assert _csv_uuids(reviewer, f"?village={world.village_a2.id}&status=draft") == {surveys["draft"]}
+    assert reviewer.get(f"/exports/surveys.csv?village={world.village_b.id}", buffered=True).status_code == 404
+    assert reviewer.get("/exports/surveys.csv?township=99999999999", buffered=True).status_code == 404
+    assert reviewer.get("/exports/surveys.csv?township=abc", buffered=True).status_code == 400
     surveyor = _logged_in(app, "surveyor-a")  # township staff: their township only
     assert _csv_uuids(surveyor) == {surveys["a1"], surveys["a2"]}
     assert surveyor.get(f"/exports/surveys.csv?area=county:{world.county_a.code}", buffered=True).status_code == 404

@@ -93,9 +93,9 @@ def _write(kind, f, suffix, target, locale):
                 out.write(chunk)
         return written[0]
     if suffix == ".csv":
-        table = exports.survey_table(f, _)
+        table = exports.survey_table(f, _, for_csv=True)
         with _bar(table.count, _("Writing the surveys")) as bar, open(target, "wb") as out:
-            for chunk in writers.csv_chunks(table.header_rows, table.rows, progress=bar.update):
+            for chunk in writers.csv_chunks(table.header_rows, table.rows, progress=bar.update, ready=True):
                 out.write(chunk)
         return table.count
     sheets, count = exports.survey_sheets(f, _)

@@ -142,11 +142,27 @@ def area_in_scope(user, spec: str | None, translate: Translate) -> tuple[Area, s
     return Area(level, ident), f"{level}:{code}"
 
 
+def _area_by_id(user, level: str, raw: Any, translate: Translate) -> tuple[Area, str]:
+    """A township or village given by its id, as the review desk's filters give it."""
+    try:
+        ident = int(str(raw).strip())
+    except ValueError:
+        raise ExportError(400, translate("Give the township or village by its number.")) from None
+    found = access.get_in_scope_or_404(AREA_MODELS[level], ident, user)
+    return Area(level, found.id), f"{level}:{found.code}"
+
+
 def export_filter(user, args: Mapping[str, Any], translate: Translate, timezone: str = "Asia/Shanghai") -> ExportFilter:
-    """The filter of a request's query parameters (year, status, area, labels, full), checked:
-    ExportError (400) for a malformed one, NotFound for an area outside the user's, Forbidden
-    for personal data the user may not export."""
-    area, spec = area_in_scope(user, args.get("area"), translate)
+    """The filter of a request's query parameters, checked: year, status, area (city,
+    county:<code>, township:<code>, village:<code>; or as the review desk filters, township=<id>
+    or village=<id>), labels, full. ExportError (400) for a malformed one, NotFound for an area
+    outside the user's, Forbidden for personal data the user may not export."""
+    if args.get("village"):
+        area, spec = _area_by_id(user, "village", args.get("village"), translate)
+    elif args.get("township"):
+        area, spec = _area_by_id(user, "township", args.get("township"), translate)
+    else:
+        area, spec = area_in_scope(user, args.get("area"), translate)
     full = _flag(args.get("full"), "full", translate)
     if full and not access.may_export_personal_data(user):
         raise Forbidden(translate("Your account may not export personal data; leave out full=1."))
@@ -231,32 +247,55 @@ def header_rows(columns: Sequence[C.Column], translate: Translate) -> list[list[
     return [[header_text(col, translate) for col in columns], [col.key for col in columns]]
 
 
-def _converter(col: C.Column, f: ExportFilter, translate: Translate) -> Callable[[Any], Any]:
-    """value → cell for one column, with the translations looked up once (not per row)."""
+_NUMBERS = frozenset({int, float})
+_TEXT = frozenset({str})
+_NOTHING: frozenset = frozenset()
+
+
+class _Lookup(dict):
+    """value → cell by a dictionary lookup (a C call: most cells of a column are a few known
+    values, true/false or codes), anything else through `fallback`."""
+
+    def __init__(self, table, fallback):
+        super().__init__(table)
+        self.fallback = fallback
+
+    def __missing__(self, value):
+        return self.fallback(value)
+
+
+def _converter(col: C.Column, f: ExportFilter, translate: Translate, for_csv: bool = False):
+    """(types passed through as they are, value → cell) for one column, with the translations
+    looked up once: most cells (numbers, codes, plain text) need no Python call at all.
+
+    `for_csv`: the cells are final CSV text or numbers (dates in ISO form, text that a
+    spreadsheet would evaluate quoted), so that the CSV writer passes them on as they are."""
+    def cell(value):
+        value = C.to_cell(col, value)
+        return C.quoted(value) if for_csv and isinstance(value, str) else value
+
     masked = col.mask is not None and not f.full
+    if masked:
+        return _NOTHING, lambda value: cell(C.mask(col, value))
     if col.type == "bool":
         table = {True: translate(C.YES), False: translate(C.NO)} if f.labels else \
             {True: C.TRUE_CODE, False: C.FALSE_CODE}
-
-        def convert(value, table=table):
-            if value is None:
-                return None
-            found = table.get(value) if isinstance(value, bool) else None
-            return found if found is not None else C.to_cell(col, value)
-        return convert
-    if col.type == "code" and f.labels:
-        table = {code: translate(label) for code, label in col.codes}
-
-        def convert(value, table=table):
-            if value is None or value == "":
-                return None
-            return table.get(value, str(value))
-        return convert
-    if masked:
-        return lambda value: C.to_cell(col, C.mask(col, value))
+        return _NOTHING, _Lookup(table, cell).__getitem__
+    if col.type == "code":
+        table = {code: translate(label) if f.labels else code for code, label in col.codes}
+        if not f.labels and not for_csv:
+            return _TEXT, cell
+        return _NOTHING, _Lookup(table, cell).__getitem__
+    if col.type in C.NUMBER_TYPES:
+        return _NUMBERS, cell
     if col.type == "text":
-        return lambda value: None if value is None or value == "" else str(value)
-    return lambda value: C.to_cell(col, value)
+        return (_NOTHING, C.quoted) if for_csv else (_TEXT, cell)
+    if col.type == "date" and for_csv:
+        return _NOTHING, lambda value: value if type(value) is str and len(value) == 10 else cell(value)
+    if col.type == "datetime" and for_csv:
+        return _NOTHING, lambda value: value.isoformat(" ", "seconds") if isinstance(value, dt.datetime) \
+            else cell(value)
+    return _NOTHING, cell
 
 
 def _net_slot(criteria: CriteriaSet) -> int | None:
@@ -269,10 +308,18 @@ def _net_slot(criteria: CriteriaSet) -> int | None:
 
 
 def _local(timezone: ZoneInfo):
+    """Stored times (naive UTC) as local wall-clock times; the offset looked up once a day."""
+    offsets: dict[int, dt.timedelta] = {}
     utc = dt.timezone.utc
 
     def local(value):
-        return None if value is None else value.replace(tzinfo=utc).astimezone(timezone).replace(tzinfo=None)
+        if value is None:
+            return None
+        day = value.toordinal()
+        offset = offsets.get(day)
+        if offset is None:
+            offset = offsets[day] = timezone.utcoffset(value.replace(tzinfo=utc).astimezone(timezone))
+        return value + offset
     return local
 
 
@@ -334,15 +381,19 @@ def default_criteria() -> CriteriaSet:
     return load_criteria(DEFAULT_CRITERIA)
 
 
-def survey_table(f: ExportFilter, translate: Translate, columns: Sequence[C.Column] = C.SURVEY_COLUMNS) -> Table:
+def survey_table(f: ExportFilter, translate: Translate, columns: Sequence[C.Column] = C.SURVEY_COLUMNS,
+                 for_csv: bool = False) -> Table:
     """One row per survey, one column per answer in the form's order, between the survey's place
-    and its review and farmhouse result; two header rows (labels with units, keys)."""
+    and its review and farmhouse result; two header rows (labels with units, keys). Dates are
+    date objects, or ISO text `for_csv`."""
     criteria = default_criteria()
-    converters = [(col.key, _converter(col, f, translate)) for col in columns]
+    spec = [(col.key, *_converter(col, f, translate, for_csv)) for col in columns]
 
     def rows():
         for record in _survey_records(f, criteria):
-            yield [convert(record.get(key)) for key, convert in converters]
+            get = record.get
+            yield [value if (value := get(key)) is None or type(value) in passed else convert(value)
+                   for key, passed, convert in spec]
 
     return Table(columns, header_rows(columns, translate), rows(), count_surveys(f))
 
@@ -352,15 +403,15 @@ def farmhouse_features(f: ExportFilter, translate: Translate) -> Iterator[dict[s
     to two decimals when personal data is masked) and the columns of FEATURE_KEYS."""
     criteria = default_criteria()
     lat_col, lon_col = C.column("latitude"), C.column("longitude")
-    converters = [(key, _converter(C.column(key), f, translate)) for key in FEATURE_KEYS]
+    converters = [(key, _converter(C.column(key), f, translate, for_csv=True)[1]) for key in FEATURE_KEYS]
     for record in _survey_records(f, criteria, gps_only=True):
         lat, lon = record["latitude"], record["longitude"]
         if not f.full:
             lat, lon = C.mask(lat_col, lat), C.mask(lon_col, lon)
         properties = {}
         for key, convert in converters:
-            value = convert(record.get(key))
-            properties[key] = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+            value = record.get(key)
+            properties[key] = None if value is None else convert(value)
         yield {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
                "properties": properties}
 

@@ -65,9 +65,9 @@ def surveys_xlsx():
 @permission_required(may_export)
 def surveys_csv():
     f = _filter()
-    table = exports.survey_table(f, _)
+    table = exports.survey_table(f, _, for_csv=True)
     _audit("surveys.csv", f, table.count)
-    return _streamed(writers.csv_chunks(table.header_rows, table.rows), CSV, f.file_stem("surveys") + ".csv")
+    return _streamed(writers.csv_chunks(table.header_rows, table.rows, ready=True), CSV, f.file_stem("surveys") + ".csv")
 
 
 @bp.get("/farmhouses.geojson")
