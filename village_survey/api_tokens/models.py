@@ -6,7 +6,7 @@ the row and to name the token in lists) and the SHA-256 of the whole token are s
 password hash is not needed: the secret is 256 random bits, not something a person chose.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -65,6 +65,11 @@ class ApiToken(db.Model):
     def scope_spec(self):
         area = self.scope_area
         return "city" if area is None else f"{self.scope_level}:{area.code}"
+
+    @property
+    def valid_until(self):
+        """The last moment the token works (shown as its last day), or None."""
+        return None if self.expires_at is None else self.expires_at - timedelta(microseconds=1)
 
     def state(self, now):
         """"active", "revoked" or "expired" at `now` (naive UTC)."""
