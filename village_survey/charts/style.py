@@ -60,6 +60,10 @@ _RC = {
 # saved, so one lock around both keeps concurrent requests from seeing each other's settings.
 _LOCK = threading.Lock()
 
+# Lay the figure out with the constrained layout engine, then save it with the engine off (one
+# draw instead of two); False: savefig's own way (tests compare the two).
+_LAYOUT_ONCE = True
+
 # inches; 1 in = 72 user units in the viewBox. Narrow enough that a 390 px phone shows the 9–10
 # unit text at about its size; pages and PDFs cap the width so that it grows at most ~1.3×.
 WIDTH_IN = 5.0
@@ -163,6 +167,12 @@ def render(draw: Callable[[Figure], None], height_in: float, alt: str, width_in:
         figure = Figure(figsize=(width_in, height_in), layout="constrained")
         FigureCanvasSVG(figure)
         draw(figure)
+        if _LAYOUT_ONCE:
+            # with a layout engine, savefig first draws every artist with the drawing turned off
+            # to run the engine, then draws them again with it off; run here on its own, the
+            # engine places the axes the same, and the figure is drawn once (~10 ms a chart)
+            figure.get_layout_engine().execute(figure)
+            figure.set_layout_engine(None)
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     svg = out.getvalue()
