@@ -58,13 +58,13 @@ def test_a_domain_error_after_a_change_keeps_nothing_even_when_answered_with_a_r
     uuid = _submitted_survey(api, world)
     reviewer = type(auth)(app.test_client())
     reviewer.login("reviewer-a")
-    original = services._add_revision
+    original = services.add_revision
 
     def refuse_after_change(survey, user, old, comment=None):
         original(survey, user, old, comment)
         raise services.SurveyError(409, "changed meanwhile")
 
-    monkeypatch.setattr(services, "_add_revision", refuse_after_change)
+    monkeypatch.setattr(services, "add_revision", refuse_after_change)
     page = f"/surveys/{uuid}"
     response = reviewer.post(f"{page}/review", {"action": "approve"}, token_from=page)
     # Refused on a page: back to the page it came from, with the reason shown there.

@@ -92,16 +92,30 @@ def result_row(survey_id: int, revision: int, year: int, village_id: int, form_v
 def survey_changed(survey: Survey) -> None:
     """Store (if approved) or drop a survey's results, and refresh its village and the areas
     above it for its year. Called in the transaction that changed the survey."""
+    surveys_changed([survey])
+
+
+def surveys_changed(surveys: Iterable[Survey]) -> None:
+    """`survey_changed` for many surveys (an import): their results anew, then each year's
+    villages (and the areas above them) refreshed once."""
+    surveys = list(surveys)
+    if not surveys:
+        return
     db.session.flush()
-    db.session.execute(delete(StoredResult).where(StoredResult.survey_id == survey.id))
-    village_id = survey.household.village_id
+    ids = [survey.id for survey in surveys]
+    for chunk in _chunks(ids, INSERT_BATCH):
+        db.session.execute(delete(StoredResult).where(StoredResult.survey_id.in_(chunk)))
     sets = current_sets()
-    if survey.status == "approved":
-        db.session.execute(insert(StoredResult), [
-            result_row(survey.id, survey.revision, survey.year, village_id, survey.form_version,
-                       survey.answers, criteria) for criteria in sets])
-    for criteria in sets:
-        refresh(criteria, survey.year, [village_id])
+    rows = [result_row(s.id, s.revision, s.year, s.household.village_id, s.form_version, s.answers, criteria)
+            for s in surveys if s.status == "approved" for criteria in sets]
+    for batch in _chunks(rows, INSERT_BATCH):
+        db.session.execute(insert(StoredResult.__table__), batch)
+    by_year: dict[int, set] = defaultdict(set)
+    for survey in surveys:
+        by_year[survey.year].add(survey.household.village_id)
+    for year, village_ids in sorted(by_year.items()):
+        for criteria in sets:
+            refresh(criteria, year, village_ids)
 
 
 def villages_changed(village_ids: Iterable[int], moved: bool = False) -> None:

@@ -20,7 +20,7 @@ import uuid as uuid_module
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
 from village_survey import audit
 from village_survey import survey_fields as sf
@@ -29,16 +29,15 @@ from village_survey.areas.models import Household, Village, utcnow
 from village_survey.areas.natural import natural_key
 from village_survey.exchange import columns as exchange_columns
 from village_survey.exchange.import_report import Outcome, Report, RowReport
-from village_survey.exchange.import_table import Table, read_table, translated_label, translators
+from village_survey.exchange.import_table import read_table, translated_label, translators
 from village_survey.evaluations import precomputed
-from village_survey.evaluations.models import StoredResult
 from village_survey.extensions import db
 from village_survey.review.flagging import refresh_flags
 from village_survey.surveys.forms import answers_to_formdata, check_formdata
 from village_survey.surveys.labels import STATUS_LABELS
 from village_survey.surveys.models import Survey
 # The revision machinery of the survey services (one revision per change, as every save makes).
-from village_survey.surveys.services import _add_revision, content_hash, normalize_uuid
+from village_survey.surveys.services import add_revision, content_hash, normalize_uuid
 
 IMPORTED_STATUS = "approved"
 COLUMNS = [exchange_columns.column(key) for key in exchange_columns.IMPORT_KEYS]
@@ -341,14 +340,14 @@ def apply(user, survey_plan: SurveyPlan, valid_only=False):
                             content_hash=digest, created_by_id=user.id, revision=0, submitted_at=now,
                             submitted_by_id=user.id, reviewed_at=now, reviewed_by_id=user.id, photos=[])
             db.session.add(survey)
-            _add_revision(survey, user, {}, comment=comment)
+            add_revision(survey, user, {}, comment=comment)
             action = "survey_imported"
         elif planned.survey_changes:
             old = survey.answers
             survey.answers, survey.content_hash = planned.answers, digest
             survey.updated_at = survey.reviewed_at = now
             survey.reviewed_by_id = user.id
-            _add_revision(survey, user, old, comment=comment)
+            add_revision(survey, user, old, comment=comment)
             action = "survey_import_changed"
         else:
             continue
@@ -357,28 +356,6 @@ def apply(user, survey_plan: SurveyPlan, valid_only=False):
     db.session.flush()
     for survey, action in touched:
         audit.record(action, user, target=f"survey:{survey.uuid}")
-    _refresh_figures([survey for survey, _action in touched])
+    precomputed.surveys_changed([survey for survey, _action in touched])
     report.applied = True
     report.valid_only = valid_only
-
-
-def _refresh_figures(surveys):
-    """What `precomputed.survey_changed` does for one survey, for many: their stored results
-    anew, then each year's villages (and the areas above them) refreshed once."""
-    if not surveys:
-        return
-    db.session.flush()
-    for chunk in _chunks([s.id for s in surveys]):
-        db.session.execute(delete(StoredResult).where(StoredResult.survey_id.in_(chunk)))
-    sets = precomputed.current_sets()
-    rows = [precomputed.result_row(s.id, s.revision, s.year, s.household.village_id, s.form_version, s.answers,
-                                   criteria)
-            for s in surveys if s.status == "approved" for criteria in sets]
-    for batch in _chunks(rows, precomputed.INSERT_BATCH):
-        db.session.execute(insert(StoredResult), batch)
-    by_year = {}
-    for survey in surveys:
-        by_year.setdefault(survey.year, set()).add(survey.household.village_id)
-    for year, village_ids in sorted(by_year.items()):
-        for criteria in sets:
-            precomputed.refresh(criteria, year, village_ids)

@@ -120,7 +120,7 @@ def _merged_changes(earlier, later):
     return merged
 
 
-def _add_revision(survey, user, old_answers, comment=None):
+def add_revision(survey, user, old_answers, comment=None):
     """Record a change as a revision; a draft saved again by the same user (the form's steps, the
     phone's autosaves) extends their latest draft revision instead of adding one per save."""
     changes = _changes(old_answers, survey.answers)
@@ -238,7 +238,7 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
         if started_at is not None and survey.started_at is None:
             survey.started_at = started_at
         _sync_household(survey.household, answers, user)
-        _add_revision(survey, user, old)
+        add_revision(survey, user, old)
         refresh_flags(survey, checked.warnings)
         db.session.flush()
         return SaveResult(survey, changed=True, warnings=checked.warnings)
@@ -265,7 +265,7 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
                     started_at=started_at)
     _sync_household(household, answers, user)
     db.session.add(survey)
-    _add_revision(survey, user, {})
+    add_revision(survey, user, {})
     refresh_flags(survey, checked.warnings)
     db.session.flush()
     return SaveResult(survey, created=True, changed=True, warnings=checked.warnings)
@@ -333,7 +333,7 @@ def review_survey(user, survey, action, comment):
     survey.reviewer_comment = comment or None
     survey.reviewed_at = survey.updated_at = utcnow()
     survey.reviewed_by_id = user.id
-    _add_revision(survey, user, survey.answers, comment=comment or None)
+    add_revision(survey, user, survey.answers, comment=comment or None)
     audit.record(f"survey_{survey.status}", user, target=f"survey:{survey.uuid}")
     if survey.status == "approved":
         precomputed.survey_changed(survey)
@@ -355,7 +355,7 @@ def withdraw_survey(user, survey):
     survey.submitted_at = survey.submitted_by_id = None
     survey.updated_at = utcnow()
     survey.content_hash = content_hash(survey.form_version, survey.year, "draft", survey.answers)
-    _add_revision(survey, user, survey.answers)
+    add_revision(survey, user, survey.answers)
     refresh_flags(survey)
     audit.record("survey_withdrawn", user, target=f"survey:{survey.uuid}")
     db.session.flush()
@@ -379,7 +379,7 @@ def reopen_survey(user, survey, reason):
     survey.reviewer_comment = reason
     survey.reviewed_at = survey.updated_at = utcnow()
     survey.reviewed_by_id = user.id
-    _add_revision(survey, user, survey.answers, comment=reason)
+    add_revision(survey, user, survey.answers, comment=reason)
     audit.record("survey_reopened", user, target=f"survey:{survey.uuid}")
     precomputed.survey_changed(survey)
     db.session.flush()
