@@ -36,3 +36,13 @@ def test_the_village_county_and_city_evaluation_pages_offer_a_pdf_report(world, 
 def test_a_surveyor_gets_no_report_button(world, auth):
     html = _page(auth, "surveyor-a", f"/evaluations/village/{world.village_a.id}")
     assert "data-report-link" not in html
+
+
+def test_admins_find_the_api_tokens_and_the_import_page(world, auth):
+    html = _page(auth, "admin", "/admin/areas/")
+    assert 'href="/admin/api-tokens/"' in html
+    assert 'data-import-link' in html and 'href="/imports/"' in html
+
+
+def test_others_do_not_see_the_api_tokens(world, auth):
+    assert "/admin/api-tokens/" not in _page(auth, "reviewer-a", "/")
