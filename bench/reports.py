@@ -86,13 +86,16 @@ def render_in_this_process(url: str, kind: str, ident: int | None, out: str) -> 
             drawing.clear_cache()
             maps.cache.clear()
             pages_seen = []
-            started = time.perf_counter()
+            load = os.getloadavg()[0]
+            started, cpu_started = time.perf_counter(), time.process_time()
             report = render_report(kind, area, YEAR, criteria, "zh_CN", False,
                                    lambda stage, page: pages_seen.append((stage, page, time.perf_counter())))
             seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             first_page = next((t for s, p, t in pages_seen if s == "rendering" and p == 1), None)
             charts = next((t for s, p, t in pages_seen if s == "charts"), None)
-            runs.append({"attempt": attempt, "seconds": seconds, "pages": report.pages, "bytes": len(report.pdf),
+            runs.append({"attempt": attempt, "seconds": seconds, "cpu_s": cpu, "load": load,
+                         "pages": report.pages, "bytes": len(report.pdf),
                          "data_s": (charts - started) if charts else None,
                          "charts_html_s": (first_page - charts) if first_page and charts else None,
                          "layout_pdf_s": (started + seconds - first_page) if first_page else None})
@@ -124,10 +127,13 @@ def markdown(results: list[dict], datasets: dict, quick: bool) -> str:
         + ", ".join(f"{name}: {d['surveys']:,} surveys this year ({d['last_year']:,} last year), built in "
                     f"{d['build_s']:.0f} s, figures rebuilt in {d['rebuild_s']:.0f} s" for name, d in datasets.items())
         + ". Each report rendered in its own process, zh_CN, names masked: cold (the worker's first report) "
-          "and warm (libraries loaded; chart and map caches cleared, so every chart is drawn again).",
+          "and warm (libraries loaded; chart and map caches cleared, so every chart is drawn again). "
+          "CPU time: the process's own (what the report costs whatever else runs); load average: the "
+          "machine's (1 minute) as the warm report began.",
         "",
-        "| report | pages | PDF size | cold | warm | of which: data | charts + HTML | layout + PDF | peak memory | goal |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| report | pages | PDF size | cold | warm | warm, CPU time | load average | of which: data | charts + HTML "
+        "| layout + PDF | peak memory | goal |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         cold, warm = r["runs"]
@@ -135,7 +141,7 @@ def markdown(results: list[dict], datasets: dict, quick: bool) -> str:
         ok = warm["seconds"] <= goal and r["peak_mb"] <= GOAL_MB
         lines.append(
             f"| {r['label']} | {warm['pages']} | {warm['bytes'] / 1024:,.0f} KB | {cold['seconds']:.2f} s | "
-            f"{warm['seconds']:.2f} s | {warm['data_s']:.2f} s | {warm['charts_html_s']:.2f} s | "
+            f"{warm['seconds']:.2f} s | {warm['cpu_s']:.2f} s | {warm['load']:.1f} | {warm['data_s']:.2f} s | {warm['charts_html_s']:.2f} s | "
             f"{warm['layout_pdf_s']:.2f} s | {r['peak_mb']:.0f} MB | ≤ {goal:g} s, ≤ {GOAL_MB} MB: "
             f"{'OK' if ok else 'MISSED'} |")
     lines += ["", "Cold adds the worker's imports (WeasyPrint, matplotlib, fonts) once: "
