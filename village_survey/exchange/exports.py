@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, literal, select
 
 from village_survey import access
 from village_survey.accounts.models import User
@@ -250,6 +250,7 @@ def header_rows(columns: Sequence[C.Column], translate: Translate) -> list[list[
 _NUMBERS = frozenset({int, float})
 _TEXT = frozenset({str})
 _NOTHING: frozenset = frozenset()
+_DATETIMES = frozenset({dt.datetime})
 
 
 class _Lookup(dict):
@@ -288,13 +289,10 @@ def _converter(col: C.Column, f: ExportFilter, translate: Translate, for_csv: bo
         return _NOTHING, _Lookup(table, cell).__getitem__
     if col.type in C.NUMBER_TYPES:
         return _NUMBERS, cell
-    if col.type == "text":
-        return (_NOTHING, C.quoted) if for_csv else (_TEXT, cell)
-    if col.type == "date" and for_csv:
-        return _NOTHING, lambda value: value if type(value) is str and len(value) == 10 else cell(value)
-    if col.type == "datetime" and for_csv:
-        return _NOTHING, lambda value: value.isoformat(" ", "seconds") if isinstance(value, dt.datetime) \
-            else cell(value)
+    if col.type == "text" or (col.type == "date" and for_csv):
+        return _TEXT, cell  # stored dates are ISO text, as CSV writes them
+    if col.type == "datetime":
+        return (_TEXT if for_csv else _DATETIMES), cell  # made local (and text for CSV) when read
     return _NOTHING, cell
 
 
@@ -338,39 +336,46 @@ def _places(area: Area) -> dict[int, tuple]:
     return {row[0]: tuple(row[1:]) for row in db.session.execute(stmt)}
 
 
-def _survey_records(f: ExportFilter, criteria: CriteriaSet, gps_only: bool = False) -> Iterator[dict[str, Any]]:
+def _survey_records(f: ExportFilter, criteria: CriteriaSet, gps_only: bool = False,
+                    text_times: bool = False) -> Iterator[dict[str, Any]]:
     """Each survey of the filter as {column key: stored value}, in the order of village code and
-    house number, read `YIELD_PER` rows at a time."""
+    house number, read `YIELD_PER` rows at a time. Times are local, as text if `text_times`."""
     places = _places(f.area)
     users = dict(db.session.execute(select(User.id, User.username)).all())
     local = _local(ZoneInfo(f.timezone))
+    if text_times:
+        to_local = local
+
+        def local(value):
+            return None if value is None else to_local(value).isoformat(" ", "seconds")
     net_slot = _net_slot(criteria)
+    # Only the net CO2e of the stored sums is read, in SQL (the sums of a set's current version)
+    net = (case((StoredResult.criteria_version == criteria.version, StoredResult.sums[net_slot].as_float()))
+           if net_slot is not None else literal(None))
     stmt = _surveys_where(_joined(select(
         Survey.uuid, Survey.year, Survey.status, Survey.answers, Survey.household_id, Household.village_id,
         func.coalesce(Survey.submitted_by_id, Survey.created_by_id), Survey.reviewed_by_id,
         Survey.created_at, Survey.submitted_at, Survey.reviewed_at, Survey.updated_at,
-        StoredResult.total, StoredResult.stars, StoredResult.zero_carbon, StoredResult.sums,
-        StoredResult.criteria_version).select_from(Survey)), f)
+        StoredResult.total, StoredResult.stars, StoredResult.zero_carbon, net).select_from(Survey)), f)
     stmt = (stmt.outerjoin(StoredResult, and_(StoredResult.survey_id == Survey.id,
                                               StoredResult.criteria == criteria.name))
             .order_by(Village.code, Household.sort_key, Household.house_number, Survey.year)
             .execution_options(yield_per=YIELD_PER))
+    no_place = (None,) * 6
     for (uuid, year, status, answers, household_id, village_id, surveyor_id, reviewer_id, created, submitted,
-         reviewed, updated, total, stars, zero, sums, version) in db.session.execute(stmt):
+         reviewed, updated, total, stars, zero, net_tco2e) in db.session.execute(stmt):
         answers = answers if isinstance(answers, dict) else {}
         if gps_only and (not _is_number(answers.get("latitude")) or not _is_number(answers.get("longitude"))):
             continue
-        place = places.get(village_id) or (None,) * 6
-        net = None
-        if sums and net_slot is not None and version == criteria.version and net_slot < len(sums):
-            net = round(sums[net_slot], 3) + 0.0
+        place = places.get(village_id) or no_place
         yield {**answers, "survey_uuid": uuid, "year": year, "county_code": place[0], "county_name": place[1],
                "township_code": place[2], "township_name": place[3], "village_code": place[4],
                "village_name": place[5], "household_id": household_id, "status": status,
                "surveyor": users.get(surveyor_id), "reviewer": users.get(reviewer_id),
                "created_at": local(created), "submitted_at": local(submitted), "reviewed_at": local(reviewed),
                "updated_at": local(updated), "farmhouse_score": None if total is None else round(total, 2) + 0.0,
-               "stars": stars, "zero_carbon": zero, "net_tco2e": net}
+               "stars": stars, "zero_carbon": zero,
+               "net_tco2e": None if net_tco2e is None else round(net_tco2e, 3) + 0.0}
 
 
 def _is_number(value: Any) -> bool:
@@ -385,15 +390,25 @@ def survey_table(f: ExportFilter, translate: Translate, columns: Sequence[C.Colu
                  for_csv: bool = False) -> Table:
     """One row per survey, one column per answer in the form's order, between the survey's place
     and its review and farmhouse result; two header rows (labels with units, keys). Dates are
-    date objects, or ISO text `for_csv`."""
+    date objects; `for_csv`, every cell is final CSV text or a number (dates in ISO form, text
+    that a spreadsheet would evaluate quoted)."""
     criteria = default_criteria()
     spec = [(col.key, *_converter(col, f, translate, for_csv)) for col in columns]
+    # Text passed through as it is must still be quoted against formulas, in CSV: one look at
+    # each such cell of a row, cheaper than a call for each.
+    free_text = [n for n, col in enumerate(columns) if col.type in ("text", "date")] if for_csv else []
+    formula_starts = C.FORMULA_STARTS
 
     def rows():
-        for record in _survey_records(f, criteria):
+        for record in _survey_records(f, criteria, text_times=for_csv):
             get = record.get
-            yield [value if (value := get(key)) is None or type(value) in passed else convert(value)
+            row = [value if (value := get(key)) is None or type(value) in passed else convert(value)
                    for key, passed, convert in spec]
+            for n in free_text:
+                value = row[n]
+                if value is not None and value.startswith(formula_starts):
+                    row[n] = C.QUOTE + value
+            yield row
 
     return Table(columns, header_rows(columns, translate), rows(), count_surveys(f))
 
@@ -404,7 +419,7 @@ def farmhouse_features(f: ExportFilter, translate: Translate) -> Iterator[dict[s
     criteria = default_criteria()
     lat_col, lon_col = C.column("latitude"), C.column("longitude")
     converters = [(key, _converter(C.column(key), f, translate, for_csv=True)[1]) for key in FEATURE_KEYS]
-    for record in _survey_records(f, criteria, gps_only=True):
+    for record in _survey_records(f, criteria, gps_only=True, text_times=True):
         lat, lon = record["latitude"], record["longitude"]
         if not f.full:
             lat, lon = C.mask(lat_col, lat), C.mask(lon_col, lon)
