@@ -270,3 +270,34 @@ def test_cli_writes_files(app, runner, world, surveys, tmp_path):
     assert result.exit_code != 0
     cli_events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
     assert len(cli_events) == 4 and all(e.detail["via"] == "cli" for e in cli_events)
+
+
+def test_an_export_without_surveys_has_its_headers(auth, client, surveys):
+    auth.login("reviewer-a")
+    book = _xlsx(client.get("/exports/surveys.xlsx?year=2001", buffered=True))
+    rows = _rows(book.worksheets[0])
+    assert len(rows) == 2 and rows[1] == [c.key for c in C.SURVEY_COLUMNS]
+    data = client.get("/exports/surveys.csv?year=2001", buffered=True).data.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(data)))) == 2
+    assert json.loads(client.get("/exports/farmhouses.geojson?year=2001", buffered=True).data)["features"] == []
+
+
+def _menu(app, user, source):
+    from flask import render_template_string
+    from flask_login import login_user
+
+    with app.test_request_context():
+        login_user(user)
+        return render_template_string(
+            '{% from "exchange/download_menu.html" import download_menu, evaluations_download with context %}'
+            + source)
+
+
+def test_the_download_menu_links_the_list_filters_to_the_exports(app, world):
+    html = _menu(app, world.reviewer_a, "{{ download_menu(status='approved', township=7) }}"
+                                        "{{ evaluations_download(2026) }}")
+    assert 'href="/exports/surveys.xlsx?status=approved&amp;township=7"' in html
+    assert 'href="/exports/surveys.csv?status=approved&amp;township=7"' in html
+    assert "full=1" in html and 'href="/exports/evaluations.xlsx?year=2026"' in html
+    viewer = _menu(app, world.viewer_a, "{{ download_menu(status='approved') }}")
+    assert "/exports/surveys.xlsx?status=approved" in viewer and "full=1" not in viewer
