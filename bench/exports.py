@@ -122,13 +122,17 @@ def run_backend(url, scale, seed, repeat):
         if "error" in r:
             print(f"  {label}: ERROR {r['error']}", file=sys.stderr)
         else:
-            print(f"  {label}: {r['seconds']:.1f} s (first bytes {r['first_s']:.2f} s), {r['bytes'] / 1e6:.1f} MB, "
+            print(f"  {label}: {r['seconds']:.2f} s (first bytes {r['first_s']:.2f} s), {_size(r['bytes'])}, "
                   f"peak RSS {r['peak_mb']:.0f} MB", file=sys.stderr)
     return {"surveys": surveys, "county_surveys": _county_surveys(scale), "results": results}
 
 
 def _county_surveys(scale):
     return round(50_000 * scale)
+
+
+def _size(size):
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
 
 
 def _verdict(ok):
@@ -164,7 +168,7 @@ def report(runs, skipped, scale):
                     "csv": f"≤ {GOAL_CSV_S:g} s, first bytes ≤ {GOAL_FIRST_S:g} s"}.get(r["kind"], "")
             rows = max(r["lines"] - 2, 0) if r["kind"] == "csv" else ""
             lines.append(f"| {run['backend']} | {label} | {r['seconds']:.1f} | {r['first_s']:.2f} s | "
-                         f"{r['bytes'] / 1e6:.1f} MB | {rows} | {r['peak_mb']:.0f} MB ({r['rss_before_mb']:.0f} MB) | "
+                         f"{_size(r['bytes'])} | {rows} | {r['peak_mb']:.0f} MB ({r['rss_before_mb']:.0f} MB) | "
                          f"{goal} | {_verdict(goals_met(r)) if goal else ''} |")
     for backend, reason in skipped.items():
         lines.append(f"\n{backend}: skipped ({reason}).")

@@ -301,3 +301,15 @@ def test_the_download_menu_links_the_list_filters_to_the_exports(app, world):
     assert "full=1" in html and 'href="/exports/evaluations.xlsx?year=2026"' in html
     viewer = _menu(app, world.viewer_a, "{{ download_menu(status='approved') }}")
     assert "/exports/surveys.xlsx?status=approved" in viewer and "full=1" not in viewer
+
+
+def test_a_download_too_large_for_one_request_is_refused_with_a_way_out(app, auth, client, surveys):
+    auth.login("reviewer-a")
+    app.config["EXPORT_MAX_SURVEYS"] = 2
+    try:
+        for path in ("/exports/surveys.xlsx", "/exports/surveys.csv", "/exports/farmhouses.geojson"):
+            response = client.get(path, buffered=True)
+            assert response.status_code == 413 and "flask export" in response.get_data(as_text=True)
+        assert client.get("/exports/surveys.csv?status=approved", buffered=True).status_code == 200
+    finally:
+        del app.config["EXPORT_MAX_SURVEYS"]

@@ -5,7 +5,7 @@ import datetime as dt
 import tempfile
 
 from flask import Blueprint, Response, current_app, request, send_file, stream_with_context
-from flask_babel import get_locale
+from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,6 +22,21 @@ GEOJSON = "application/geo+json"
 
 def _filter():
     return exports.export_filter(current_user, request.args, _, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+# A download is made within one request, which a server gives about 30 s (gunicorn's default
+# timeout); a county's 50,000 surveys take 5 s as XLSX (bench/exports.py), the city's 600,000
+# would not fit: larger exports are for `flask export`.
+MAX_SURVEYS = 200_000
+
+
+def _check_size(count):
+    limit = current_app.config.get("EXPORT_MAX_SURVEYS", MAX_SURVEYS)
+    if count > limit:
+        raise exports.ExportError(413, _(
+            "%(n)s surveys are too many for one download (at most %(max)s): choose a county, a year or a "
+            "status, or ask the administrator for `flask export`.", n=format_number(count),
+            max=format_number(limit)))
 
 
 def _audit(name, f, rows):
@@ -57,6 +72,7 @@ def _streamed(chunks, mimetype, name):
 def surveys_xlsx():
     f = _filter()
     sheets, count = exports.survey_sheets(f, _)
+    _check_size(count)
     _audit("surveys.xlsx", f, count)
     return _xlsx(sheets, f.file_stem("surveys") + ".xlsx")
 
@@ -66,6 +82,7 @@ def surveys_xlsx():
 def surveys_csv():
     f = _filter()
     table = exports.survey_table(f, _, for_csv=True)
+    _check_size(table.count)
     _audit("surveys.csv", f, table.count)
     return _streamed(writers.csv_chunks(table.header_rows, table.rows, ready=True), CSV, f.file_stem("surveys") + ".csv")
 
@@ -74,6 +91,7 @@ def surveys_csv():
 @permission_required(may_export)
 def farmhouses_geojson():
     f = _filter()
+    _check_size(exports.count_surveys(f))
     _audit("farmhouses.geojson", f, None)
     return _streamed(writers.geojson_chunks(exports.farmhouse_features(f, _)), GEOJSON,
                      f.file_stem("farmhouses") + ".geojson")
