@@ -1,9 +1,9 @@
 """Exports of surveys, farmhouses and evaluations within a user's area, as the list filters them.
 
     f = export_filter(user, args)            # year, status, area, labels, full: checked, in scope
-    survey_table(f, translate) → Table         header rows and rows of cells (columns.SURVEY_COLUMNS)
-    farmhouse_features(f, translate)           GeoJSON features of the surveys with a GPS position
-    evaluation_sheets(f, translate, language)  villages, townships, counties with every indicator
+    survey_table(f, _) → Table         header rows and rows of cells (columns.SURVEY_COLUMNS)
+    farmhouse_features(f, _)           GeoJSON features of the surveys with a GPS position
+    evaluation_sheets(f, _, language)  villages, townships, counties with every indicator
 
 Rows are streamed from the database (`yield_per`) and turned into cells one at a time, so that a
 county's 50,000 surveys are never all in memory. Personal data is masked (columns.mask) unless
@@ -82,16 +82,16 @@ class ExportFilter:
 # ---------------------------------------------------------------- the filter
 
 
-def _flag(raw: Any, name: str, translate: Translate) -> bool:
+def _flag(raw: Any, name: str, _: Translate) -> bool:
     text = (raw or "").strip().lower() if isinstance(raw, str) else ""
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise ExportError(400, translate("%(name)s must be 1 or 0.", name=name))
+    raise ExportError(400, _("%(name)s must be 1 or 0.", name=name))
 
 
-def _year(raw: Any, translate: Translate) -> int | None:
+def _year(raw: Any, _: Translate) -> int | None:
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None
     try:
@@ -99,15 +99,15 @@ def _year(raw: Any, translate: Translate) -> int | None:
     except ValueError:
         year = None
     if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-        raise ExportError(400, translate("Give the year as a number such as 2026."))
+        raise ExportError(400, _("Give the year as a number such as 2026."))
     return year
 
 
-def _status(raw: Any, translate: Translate) -> str | None:
+def _status(raw: Any, _: Translate) -> str | None:
     if raw is None or raw in ("", "all"):
         return None
     if raw not in STATUSES:
-        raise ExportError(400, translate("Give the status as draft, submitted, approved, returned or all."))
+        raise ExportError(400, _("Give the status as draft, submitted, approved, returned or all."))
     return raw
 
 
@@ -120,7 +120,7 @@ def scope_spec(user) -> tuple[Area, str]:
     return CITY, "city"
 
 
-def area_in_scope(user, spec: str | None, translate: Translate) -> tuple[Area, str]:
+def area_in_scope(user, spec: str | None, _: Translate) -> tuple[Area, str]:
     """The area written as city, county:<code>, township:<code> or village:<code>, if it lies in
     the user's area (NotFound otherwise, as for an unknown code); the user's area when not given."""
     if spec is None or spec.strip() == "":
@@ -132,7 +132,7 @@ def area_in_scope(user, spec: str | None, translate: Translate) -> tuple[Area, s
         return CITY, "city"
     level, _sep, code = spec.partition(":")
     if level not in AREA_MODELS or not code or len(code) > 12:
-        raise ExportError(400, translate("Give the area as city, county:<code>, township:<code> or "
+        raise ExportError(400, _("Give the area as city, county:<code>, township:<code> or "
                                          "village:<code>, not %(spec)s.", spec=spec[:40]))
     model = AREA_MODELS[level]
     ident = db.session.scalar(_SCOPED_QUERIES[level](user).where(model.code == code)
@@ -142,37 +142,37 @@ def area_in_scope(user, spec: str | None, translate: Translate) -> tuple[Area, s
     return Area(level, ident), f"{level}:{code}"
 
 
-def _area_by_id(user, level: str, raw: Any, translate: Translate) -> tuple[Area, str]:
+def _area_by_id(user, level: str, raw: Any, _: Translate) -> tuple[Area, str]:
     """A township or village given by its id, as the review desk's filters give it."""
     try:
         ident = int(str(raw).strip())
     except ValueError:
-        raise ExportError(400, translate("Give the township or village by its number.")) from None
+        raise ExportError(400, _("Give the township or village by its number.")) from None
     found = access.get_in_scope_or_404(AREA_MODELS[level], ident, user)
     return Area(level, found.id), f"{level}:{found.code}"
 
 
-def export_filter(user, args: Mapping[str, Any], translate: Translate, timezone: str = "Asia/Shanghai") -> ExportFilter:
+def export_filter(user, args: Mapping[str, Any], _: Translate, timezone: str = "Asia/Shanghai") -> ExportFilter:
     """The filter of a request's query parameters, checked: year, status, area (city,
     county:<code>, township:<code>, village:<code>; or as the review desk filters, township=<id>
     or village=<id>), labels, full. ExportError (400) for a malformed one, NotFound for an area
     outside the user's, Forbidden for personal data the user may not export."""
     if args.get("village"):
-        area, spec = _area_by_id(user, "village", args.get("village"), translate)
+        area, spec = _area_by_id(user, "village", args.get("village"), _)
     elif args.get("township"):
-        area, spec = _area_by_id(user, "township", args.get("township"), translate)
+        area, spec = _area_by_id(user, "township", args.get("township"), _)
     else:
-        area, spec = area_in_scope(user, args.get("area"), translate)
-    full = _flag(args.get("full"), "full", translate)
+        area, spec = area_in_scope(user, args.get("area"), _)
+    full = _flag(args.get("full"), "full", _)
     if full and not access.may_export_personal_data(user):
-        raise Forbidden(translate("Your account may not export personal data; leave out full=1."))
-    return ExportFilter(area=area, area_spec=spec, year=_year(args.get("year"), translate),
-                        status=_status(args.get("status"), translate),
-                        labels=_flag(args.get("labels"), "labels", translate), full=full, timezone=timezone)
+        raise Forbidden(_("Your account may not export personal data; leave out full=1."))
+    return ExportFilter(area=area, area_spec=spec, year=_year(args.get("year"), _),
+                        status=_status(args.get("status"), _),
+                        labels=_flag(args.get("labels"), "labels", _), full=full, timezone=timezone)
 
 
 def cli_filter(area_spec: str | None, year: int | None, status: str | None, labels: bool, full: bool,
-               translate: Translate, timezone: str = "Asia/Shanghai") -> ExportFilter:
+               _: Translate, timezone: str = "Asia/Shanghai") -> ExportFilter:
     """The filter of the command line, which may export anything (its user is the server's)."""
     spec = (area_spec or "city").strip()
     if spec == "city":
@@ -181,14 +181,14 @@ def cli_filter(area_spec: str | None, year: int | None, status: str | None, labe
         level, _sep, code = spec.partition(":")
         model = AREA_MODELS.get(level)
         if model is None or not code:
-            raise ExportError(400, translate("Give the area as city, county:<code>, township:<code> or "
+            raise ExportError(400, _("Give the area as city, county:<code>, township:<code> or "
                                              "village:<code>, not %(spec)s.", spec=spec[:40]))
         ident = db.session.scalar(select(model.id).where(model.code == code))
         if ident is None:
-            raise ExportError(404, translate("There is no %(level)s with the code %(code)s.", level=level,
+            raise ExportError(404, _("There is no %(level)s with the code %(code)s.", level=level,
                                              code=code))
         area = Area(level, ident)
-    return ExportFilter(area=area, area_spec=spec, year=_year(year, translate), status=_status(status, translate),
+    return ExportFilter(area=area, area_spec=spec, year=_year(year, _), status=_status(status, _),
                         labels=labels, full=full, timezone=timezone)
 
 
@@ -236,15 +236,15 @@ def count_surveys(f: ExportFilter) -> int:
     return db.session.scalar(_surveys_where(_joined(select(func.count()).select_from(Survey)), f))
 
 
-def header_text(col: C.Column, translate: Translate) -> str:
-    label = translate(col.label)
+def header_text(col: C.Column, _: Translate) -> str:
+    label = _(col.label)
     if not col.unit:
         return label
-    return translate("%(label)s (%(unit)s)", label=label, unit=translate(col.unit))
+    return _("%(label)s (%(unit)s)", label=label, unit=_(col.unit))
 
 
-def header_rows(columns: Sequence[C.Column], translate: Translate) -> list[list[str]]:
-    return [[header_text(col, translate) for col in columns], [col.key for col in columns]]
+def header_rows(columns: Sequence[C.Column], _: Translate) -> list[list[str]]:
+    return [[header_text(col, _) for col in columns], [col.key for col in columns]]
 
 
 _NUMBERS = frozenset({int, float})
@@ -265,7 +265,7 @@ class _Lookup(dict):
         return self.fallback(value)
 
 
-def _converter(col: C.Column, f: ExportFilter, translate: Translate, for_csv: bool = False):
+def _converter(col: C.Column, f: ExportFilter, _: Translate, for_csv: bool = False):
     """(types passed through as they are, value → cell) for one column, with the translations
     looked up once: most cells (numbers, codes, plain text) need no Python call at all.
 
@@ -279,11 +279,11 @@ def _converter(col: C.Column, f: ExportFilter, translate: Translate, for_csv: bo
     if masked:
         return _NOTHING, lambda value: cell(C.mask(col, value))
     if col.type == "bool":
-        table = {True: translate(C.YES), False: translate(C.NO)} if f.labels else \
+        table = {True: _(C.YES), False: _(C.NO)} if f.labels else \
             {True: C.TRUE_CODE, False: C.FALSE_CODE}
         return _NOTHING, _Lookup(table, cell).__getitem__
     if col.type == "code":
-        table = {code: translate(label) if f.labels else code for code, label in col.codes}
+        table = {code: _(label) if f.labels else code for code, label in col.codes}
         if not f.labels and not for_csv:
             return _TEXT, cell
         return _NOTHING, _Lookup(table, cell).__getitem__
@@ -386,14 +386,14 @@ def default_criteria() -> CriteriaSet:
     return load_criteria(DEFAULT_CRITERIA)
 
 
-def survey_table(f: ExportFilter, translate: Translate, columns: Sequence[C.Column] = C.SURVEY_COLUMNS,
+def survey_table(f: ExportFilter, _: Translate, columns: Sequence[C.Column] = C.SURVEY_COLUMNS,
                  for_csv: bool = False) -> Table:
     """One row per survey, one column per answer in the form's order, between the survey's place
     and its review and farmhouse result; two header rows (labels with units, keys). Dates are
     date objects; `for_csv`, every cell is final CSV text or a number (dates in ISO form, text
     that a spreadsheet would evaluate quoted)."""
     criteria = default_criteria()
-    spec = [(col.key, *_converter(col, f, translate, for_csv)) for col in columns]
+    spec = [(col.key, *_converter(col, f, _, for_csv)) for col in columns]
     # Text passed through as it is must still be quoted against formulas, in CSV: one look at
     # each such cell of a row, cheaper than a call for each.
     free_text = [n for n, col in enumerate(columns) if col.type in ("text", "date")] if for_csv else []
@@ -410,15 +410,15 @@ def survey_table(f: ExportFilter, translate: Translate, columns: Sequence[C.Colu
                     row[n] = C.QUOTE + value
             yield row
 
-    return Table(columns, header_rows(columns, translate), rows(), count_surveys(f))
+    return Table(columns, header_rows(columns, _), rows(), count_surveys(f))
 
 
-def farmhouse_features(f: ExportFilter, translate: Translate) -> Iterator[dict[str, Any]]:
+def farmhouse_features(f: ExportFilter, _: Translate) -> Iterator[dict[str, Any]]:
     """A GeoJSON feature per survey with a GPS position: a point [longitude, latitude] (rounded
     to two decimals when personal data is masked) and the columns of FEATURE_KEYS."""
     criteria = default_criteria()
     lat_col, lon_col = C.column("latitude"), C.column("longitude")
-    converters = [(key, _converter(C.column(key), f, translate, for_csv=True)[1]) for key in FEATURE_KEYS]
+    converters = [(key, _converter(C.column(key), f, _, for_csv=True)[1]) for key in FEATURE_KEYS]
     for record in _survey_records(f, criteria, gps_only=True, text_times=True):
         lat, lon = record["latitude"], record["longitude"]
         if not f.full:
@@ -431,42 +431,42 @@ def farmhouse_features(f: ExportFilter, translate: Translate) -> Iterator[dict[s
                "properties": properties}
 
 
-def column_sheet(columns: Sequence[C.Column], f: ExportFilter, translate: Translate) -> Sheet:
+def column_sheet(columns: Sequence[C.Column], f: ExportFilter, _: Translate) -> Sheet:
     """The second sheet: every column of the first described (key, label, unit, type, codes and
     their labels, whether it is personal data and masked in this file)."""
-    type_labels = {"text": translate("text"), "int": translate("whole number"), "decimal": translate("number"),
-                   "date": translate("date"), "datetime": translate("date and time"), "year": translate("year"),
-                   "bool": translate("yes or no"), "code": translate("code")}
-    yes, no = translate(C.YES), translate(C.NO)
+    type_labels = {"text": _("text"), "int": _("whole number"), "decimal": _("number"),
+                   "date": _("date"), "datetime": _("date and time"), "year": _("year"),
+                   "bool": _("yes or no"), "code": _("code")}
+    yes, no = _(C.YES), _(C.NO)
 
     def rows():
         for col in columns:
             if col.type == "bool":
                 codes = f"{C.TRUE_CODE} = {yes}; {C.FALSE_CODE} = {no}"
             else:
-                codes = "; ".join(f"{code} = {translate(label)}" for code, label in col.codes)
+                codes = "; ".join(f"{code} = {_(label)}" for code, label in col.codes)
             if not col.personal:
                 personal = ""
             elif f.full:
-                personal = translate("personal data, in full")
+                personal = _("personal data, in full")
             else:
-                personal = translate("personal data, masked")
-            yield [col.key, translate(col.label), translate(col.unit) if col.unit else "",
+                personal = _("personal data, masked")
+            yield [col.key, _(col.label), _(col.unit) if col.unit else "",
                    type_labels.get(col.type, col.type), codes, personal]
 
-    header = [translate("Key"), translate("Column"), translate("Unit"), translate("Type"),
-              translate("Codes and their labels"), translate("Personal data")]
-    return Sheet(translate("Columns"), [header],
+    header = [_("Key"), _("Column"), _("Unit"), _("Type"),
+              _("Codes and their labels"), _("Personal data")]
+    return Sheet(_("Columns"), [header],
                  [SheetColumn(width=26), SheetColumn(width=36), SheetColumn(width=16), SheetColumn(width=12),
                   SheetColumn(width=60), SheetColumn(width=18)], rows(), wrap_columns=(1, 4))
 
 
-def survey_sheets(f: ExportFilter, translate: Translate) -> tuple[list[Sheet], int]:
-    table = survey_table(f, translate)
-    sheet = Sheet(translate("Surveys"), table.header_rows,
+def survey_sheets(f: ExportFilter, _: Translate) -> tuple[list[Sheet], int]:
+    table = survey_table(f, _)
+    sheet = Sheet(_("Surveys"), table.header_rows,
                   [SheetColumn(type=_sheet_type(col), number_format=_number_format(col)) for col in table.columns],
                   table.rows, freeze_columns=0)
-    return [sheet, column_sheet(table.columns, f, translate)], table.count
+    return [sheet, column_sheet(table.columns, f, _)], table.count
 
 
 def _sheet_type(col: C.Column) -> str:
@@ -485,7 +485,8 @@ def _number_format(col: C.Column) -> str | None:
 
 # ---------------------------------------------------------------- evaluations
 
-LEVEL_SHEETS = (("village", "Villages"), ("township", "Townships"), ("county", "Counties"))
+LEVEL_SHEETS = (("village", C.N_("Villages")), ("township", C.N_("Townships")), ("county", C.N_("Counties")))
+LEVEL_NAMES = {"township": C.N_("Township"), "county": C.N_("County")}
 PARENTS = {"village": ("township", Township), "township": ("county", County)}
 
 
@@ -527,7 +528,7 @@ def _evaluation_rows(criteria: CriteriaSet, year: int, level: str, area: Area) -
     return [(code, name, *names.get(parent_id, (None, None)), results) for code, name, parent_id, results in rows]
 
 
-def evaluation_sheets(f: ExportFilter, translate: Translate, language: str, year: int) -> tuple[list[Sheet], int]:
+def evaluation_sheets(f: ExportFilter, _: Translate, language: str, year: int) -> tuple[list[Sheet], int]:
     """A sheet per level within the area (villages, townships, counties) with each area's
     coverage, score, grade, stars, zero-carbon farmhouses and every village indicator's value and
     score; and a sheet describing the columns."""
@@ -542,30 +543,30 @@ def evaluation_sheets(f: ExportFilter, translate: Translate, language: str, year
             continue
         parent = PARENTS.get(level)
         head: list[tuple[str, str, str, str]] = [  # key, header, type, description
-            ("code", translate("Code"), "text", ""), ("name", translate("Name"), "text", "")]
+            ("code", _("Code"), "text", ""), ("name", _("Name"), "text", "")]
         if parent is not None:
-            parent_label = translate(parent[0].capitalize())
-            head += [(f"{parent[0]}_code", translate("%(level)s code", level=parent_label), "text", ""),
+            parent_label = _(LEVEL_NAMES[parent[0]])
+            head += [(f"{parent[0]}_code", _("%(level)s code", level=parent_label), "text", ""),
                      (f"{parent[0]}_name", parent_label, "text", "")]
-        head += [("registered_households", translate("Registered households"), "int", ""),
-                 ("approved_surveys", translate("Approved surveys"), "int", ""),
-                 ("coverage", translate("Survey coverage"), "percent", ""),
-                 ("score", translate("Score"), "decimal", translate("0 to 100")),
-                 ("grade", translate("Grade"), "text", ""),
-                 ("stars_0", translate("Farmhouses without a star"), "int", ""),
-                 ("stars_1", translate("Farmhouses with 1 star"), "int", ""),
-                 ("stars_2", translate("Farmhouses with 2 stars"), "int", ""),
-                 ("stars_3", translate("Farmhouses with 3 stars"), "int", ""),
-                 ("zero_carbon", translate("Zero-carbon farmhouses"), "int", "")]
+        head += [("registered_households", _("Registered households"), "int", ""),
+                 ("approved_surveys", _("Approved surveys"), "int", ""),
+                 ("coverage", _("Survey coverage"), "percent", ""),
+                 ("score", _("Score"), "decimal", _("0 to 100")),
+                 ("grade", _("Grade"), "text", ""),
+                 ("stars_0", _("Farmhouses without a star"), "int", ""),
+                 ("stars_1", _("Farmhouses with 1 star"), "int", ""),
+                 ("stars_2", _("Farmhouses with 2 stars"), "int", ""),
+                 ("stars_3", _("Farmhouses with 3 stars"), "int", ""),
+                 ("zero_carbon", _("Zero-carbon farmhouses"), "int", "")]
         for ind in indicators:
             label = ind.label_zh if zh else ind.label_en
             head.append((ind.id, label, _indicator_unit(ind) or "decimal",
-                         translate("target %(target)s, weight %(weight)s", target=f"{ind.target:g}",
+                         _("target %(target)s, weight %(weight)s", target=f"{ind.target:g}",
                                    weight=f"{ind.weight:g}")))
         for ind in indicators:
             label = ind.label_zh if zh else ind.label_en
-            head.append((f"{ind.id}_score", translate("%(indicator)s: score", indicator=label), "decimal",
-                         translate("0 to 100")))
+            head.append((f"{ind.id}_score", _("%(indicator)s: score", indicator=label), "decimal",
+                         _("0 to 100")))
         rows = _evaluation_rows(criteria, year, level, f.area)
         total += len(rows)
 
@@ -576,7 +577,7 @@ def evaluation_sheets(f: ExportFilter, translate: Translate, language: str, year
                 by_id = {i["id"]: i for i in results.get("indicators", ())}
                 grade = results.get("grade")
                 if results.get("insufficient_data"):
-                    grade_text = translate("Insufficient data")
+                    grade_text = _("Insufficient data")
                 else:
                     grade_text = (results.get("grade_zh") if zh else results.get("grade_en")) or grade
                 row = [code, name]
@@ -593,9 +594,9 @@ def evaluation_sheets(f: ExportFilter, translate: Translate, language: str, year
                                number_format="0.00" if kind == "decimal" else None) for _k, _h, kind, _d in head]
         for c, (_key, text, _kind, _desc) in enumerate(head):
             columns[c].width = min(max(len(text) * (2 if zh else 1) / 2 + 4, 10), 28) if c > 1 else 20
-        sheets.append(Sheet(translate(title), [[h for _k, h, _t, _d in head], [k for k, _h, _t, _d in head]],
+        sheets.append(Sheet(_(title), [[h for _k, h, _t, _d in head], [k for k, _h, _t, _d in head]],
                             columns, cells(), freeze_columns=2))
-        described.append((translate(title), head))
+        described.append((_(title), head))
 
     def description_rows():
         for title, head in described:
@@ -603,8 +604,8 @@ def evaluation_sheets(f: ExportFilter, translate: Translate, language: str, year
                 unit = "%" if kind == "percent" else ""
                 yield [title, key, text, unit, desc]
 
-    sheets.append(Sheet(translate("Columns"), [[translate("Sheet"), translate("Key"), translate("Column"),
-                                                 translate("Unit"), translate("Description")]],
+    sheets.append(Sheet(_("Columns"), [[_("Sheet"), _("Key"), _("Column"),
+                                                 _("Unit"), _("Description")]],
                         [SheetColumn(width=14), SheetColumn(width=24), SheetColumn(width=48), SheetColumn(width=8),
                          SheetColumn(width=40)], description_rows(), wrap_columns=(2,)))
     return sheets, total
