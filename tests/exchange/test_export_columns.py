@@ -111,3 +111,12 @@ def test_the_columns_load_no_flask():
              "print([m for m in ('flask', 'flask_babel', 'sqlalchemy') if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_labels_are_read_in_the_languages_of_the_app_catalogs():
+    chinese, english = C.catalog_translators(str(ROOT / "translations"))
+    assert chinese("Coal stove") != "Coal stove"
+    assert C.from_cell(C.column("primary_stove"), chinese("Coal stove"), (chinese, english)) == "coal"
+    assert C.from_cell(C.column("grid_connected"), chinese("No"), (chinese, english)) is False
+    assert C.from_cell(C.column("status"), chinese("Approved"), (chinese,)) == "approved"
+    assert C.find_column(chinese("Permanent residents"), (chinese,)) is C.column("residents")

@@ -313,3 +313,13 @@ def test_a_download_too_large_for_one_request_is_refused_with_a_way_out(app, aut
         assert client.get("/exports/surveys.csv?status=approved", buffered=True).status_code == 200
     finally:
         del app.config["EXPORT_MAX_SURVEYS"]
+
+
+def test_township_staff_get_the_evaluations_of_their_township_only(app, world, surveys):
+    surveyor = _logged_in(app, "surveyor-a")
+    book = _xlsx(surveyor.get(f"/exports/evaluations.xlsx?year={YEAR}", buffered=True))
+    assert len(book.worksheets) == 3  # villages, their township, the columns: no county
+    assert [r[0] for r in _rows(book.worksheets[0])[2:]] == [world.village_a.code]
+    assert [r[0] for r in _rows(book.worksheets[1])[2:]] == [world.township_a.code]
+    assert surveyor.get(f"/exports/evaluations.xlsx?area=county:{world.county_a.code}",
+                        buffered=True).status_code == 404

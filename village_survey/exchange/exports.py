@@ -14,6 +14,7 @@ raise DomainError, NotFound or Forbidden; they never commit (the request boundar
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -76,7 +77,7 @@ class ExportFilter:
             parts.append(str(self.year))
         if self.status:
             parts.append(self.status)
-        return "-".join(parts)
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", "-".join(parts))  # a file name in any header
 
 
 # ---------------------------------------------------------------- the filter
