@@ -46,3 +46,10 @@ def test_admins_find_the_api_tokens_and_the_import_page(world, auth):
 
 def test_others_do_not_see_the_api_tokens(world, auth):
     assert "/admin/api-tokens/" not in _page(auth, "reviewer-a", "/")
+
+
+def test_the_review_desk_and_the_evaluation_list_offer_downloads(world, auth):
+    desk = _page(auth, "reviewer-a", "/review/")
+    assert "/exports/surveys.xlsx" in desk and "/exports/surveys.csv" in desk
+    listing = auth.client.get("/evaluations/").get_data(as_text=True)
+    assert "/exports/evaluations.xlsx" in listing
