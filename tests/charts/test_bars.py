@@ -172,6 +172,24 @@ def test_co2e_per_person_draws_a_bar_per_area_and_the_city_line():
                                 ("都昌县", "<1.5>"))
 
 
+def _x_range(element):
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", element.get("d", ""))]
+    xs = numbers[0::2]
+    return min(xs), max(xs)
+
+
+def test_co2e_per_person_shows_a_net_negative_area_left_of_zero():
+    areas = [AreaValue("林坑村", -0.29), AreaValue("下塘村", 0.8)]
+    chart = co2e_per_person(areas, 0.4, CO2E_TEXTS, NUMBERS)
+    root = parse(chart.svg)
+    assert root.find(".//*[@id='co2e-zero']") is not None
+    negative, positive = (marks(root, "co2e-bar")[n].find(".//{*}path") for n in (0, 1))
+    left, right = _x_range(negative)
+    assert right - left > 5  # a visible bar, drawn left of the zero line
+    assert right <= _x_range(positive)[0] + 0.5  # both start at zero: the negative one ends there
+    assert co2e_per_person(CO2E, 1.4, CO2E_TEXTS, NUMBERS).svg.count("co2e-zero") == 0
+
+
 def test_ranking_orders_areas_by_score_over_one_band_per_grade():
     chart = ranking(SCORES, BANDS, RANKING_TEXTS, NUMBERS)
     root = parse(chart.svg)

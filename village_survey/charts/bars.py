@@ -288,7 +288,10 @@ def co2e_per_person(areas: Sequence[AreaValue], reference: float, texts: Texts,
     above = sum(a.value > reference for a in areas)
     alt = fill_texts(texts["alt"], above=numbers.decimal(above), total=numbers.decimal(len(areas)),
                      reference=_with_unit(numbers.decimal(reference), texts["unit"]))
-    peak = max([a.value for a in areas] + [reference]) or 1
+    peak = max([a.value for a in areas] + [reference, 0.0]) or 1
+    # a net-negative area (more PV sold than energy used) draws its bar left of zero
+    floor = min([a.value for a in areas] + [reference, 0.0])
+    span = peak - floor
 
     def draw(figure):
         axis = figure.add_subplot()
@@ -297,14 +300,16 @@ def co2e_per_person(areas: Sequence[AreaValue], reference: float, texts: Texts,
             bar = axis.barh(row, area.value, height=0.6, color=tone(BAD if high else GOOD),
                             hatch="///" if high else "", edgecolor=INK, linewidth=0.5)[0]
             bar.set_gid(f"{gid}-bar-{row}")
-            _write(axis, area.value + peak * 0.015, row, numbers.decimal(area.value))
+            _write(axis, max(area.value, 0.0) + span * 0.015, row, numbers.decimal(area.value))
         line = axis.axvline(reference, color=INK, linewidth=1.5, linestyle=(0, (4, 2)))
         line.set_gid(f"{gid}-reference")
         axis.annotate(f"{texts['reference']} {numbers.decimal(reference)}", (reference, 1.0),
                       xycoords=("data", "axes fraction"), xytext=(3, 2), textcoords="offset points",
                       fontsize=9, va="bottom")
         label_axis(axis, [a.name for a in areas])
-        axis.set_xlim(0, peak * 1.2)
+        axis.set_xlim(floor - span * 0.05 if floor < 0 else 0, peak + span * 0.2)
+        if floor < 0:
+            axis.axvline(0, color=INK, linewidth=0.6).set_gid(f"{gid}-zero")
         axis.xaxis.set_major_formatter(lambda x, _pos: numbers.decimal(x))
         axis.set_xlabel(_with_unit(texts["axis"], f"({texts['unit']})"))
 
