@@ -73,7 +73,7 @@ def test_an_expiry_date_in_the_past_is_refused_and_today_works_to_its_end(world,
     response = auth.post("/admin/api-tokens/new", {"name": "x", "area": "city", "expires_on": "2000-01-01"},
                          token_from="/admin/api-tokens/new")
     assert response.status_code == 400
-    assert "The expiry date must lie in the future." in response.get_data(as_text=True)
+    assert "有效期必须是将来的日期。" in response.get_data(as_text=True)  # the page is in Chinese
     assert db.session.scalars(select(ApiToken)).first() is None
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     response = auth.post("/admin/api-tokens/new", {"name": "x", "area": "city", "expires_on": today.isoformat()},

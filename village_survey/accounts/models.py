@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from village_survey.areas.models import County, Township, utcnow
+from village_survey.areas.models import AreaScope, County, Township, utcnow
 from village_survey.extensions import db
 
 ROLES = ("surveyor", "reviewer", "viewer", "admin")
@@ -22,7 +22,7 @@ ROLE_LEVELS = {
 DEMO_USERNAMES = ("demo-surveyor", "demo-reviewer", "demo-viewer", "demo-admin")
 
 
-class User(UserMixin, db.Model):
+class User(AreaScope, UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('surveyor','reviewer','viewer','admin')", name="role"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,22 +60,3 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
-
-    @property
-    def scope_level(self):
-        if self.township_id is not None:
-            return "township"
-        if self.county_id is not None:
-            return "county"
-        return "city"
-
-    @property
-    def scope_area(self):
-        """The township or county the user is bound to, or None for the city."""
-        return self.township or self.county
-
-    @property
-    def scope_spec(self):
-        """The scope as written on the command line: city, county:<code> or township:<code>."""
-        area = self.scope_area
-        return "city" if area is None else f"{self.scope_level}:{area.code}"

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from village_survey.areas.models import County, Township, utcnow
+from village_survey.areas.models import AreaScope, County, Township, utcnow
 from village_survey.extensions import db
 
 
-class ApiToken(db.Model):
+class ApiToken(AreaScope, db.Model):
     __tablename__ = "api_tokens"
     __table_args__ = (
         # Always read-only for now: a write scope would need its own review of every write path.
@@ -47,24 +47,6 @@ class ApiToken(db.Model):
 
     county: Mapped[County | None] = relationship()
     township: Mapped[Township | None] = relationship()
-
-    @property
-    def scope_level(self):
-        if self.township_id is not None:
-            return "township"
-        if self.county_id is not None:
-            return "county"
-        return "city"
-
-    @property
-    def scope_area(self):
-        """The township or county the token reads, or None for the city."""
-        return self.township or self.county
-
-    @property
-    def scope_spec(self):
-        area = self.scope_area
-        return "city" if area is None else f"{self.scope_level}:{area.code}"
 
     @property
     def valid_until(self):

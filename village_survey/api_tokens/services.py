@@ -18,6 +18,7 @@ from sqlalchemy import select
 from village_survey import audit
 from village_survey.accounts.services import AccountError, parse_scope
 from village_survey.api_tokens.models import ApiToken
+from village_survey.areas.models import AreaScope
 from village_survey.core.errors import DomainError
 from village_survey.extensions import db
 
@@ -37,7 +38,7 @@ class TokenError(DomainError):
 
 
 @dataclass(frozen=True)
-class TokenScope:
+class TokenScope(AreaScope):
     """What a request knows of its token: plain values. Duck-types as a user for access.py's
     area queries (scope_level, county_id, township_id)."""
 
@@ -47,14 +48,6 @@ class TokenScope:
     county_id: int | None
     township_id: int | None
     record_use: bool  # last use is old enough (or from another address) to be written again
-
-    @property
-    def scope_level(self):
-        if self.township_id is not None:
-            return "township"
-        if self.county_id is not None:
-            return "county"
-        return "city"
 
 
 def hash_token(text):

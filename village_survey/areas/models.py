@@ -80,3 +80,27 @@ class Household(db.Model):
     def _keep_sort_key(self, _key, house_number):
         self.sort_key = natural_key(house_number)
         return house_number
+
+
+class AreaScope:
+    """What a row bound to a township, a county or (neither) the whole city reads as its scope:
+    users and API tokens (``township_id``/``county_id`` and their relationships)."""
+
+    @property
+    def scope_level(self):
+        if self.township_id is not None:
+            return "township"
+        if self.county_id is not None:
+            return "county"
+        return "city"
+
+    @property
+    def scope_area(self):
+        """The township or county, or None for the city."""
+        return self.township or self.county
+
+    @property
+    def scope_spec(self):
+        """The scope as written on the command line: city, county:<code> or township:<code>."""
+        area = self.scope_area
+        return "city" if area is None else f"{self.scope_level}:{area.code}"

@@ -22,7 +22,7 @@ from village_survey.areas.natural import natural_key
 from village_survey.evaluations import precomputed
 from village_survey.exchange import columns as exchange_columns
 from village_survey.exchange.import_report import Outcome, Report, RowReport
-from village_survey.exchange.import_table import read_table, translators
+from village_survey.exchange.import_table import cell_message, chunks, read_table, translators
 from village_survey.extensions import db
 from village_survey.surveys.forms import answers_to_formdata, check_formdata
 
@@ -35,7 +35,6 @@ COLUMNS = ([exchange_columns.column(k) for k in AREA_KEYS] + [REGISTERED]
 IGNORED = [exchange_columns.column(k) for k in ("county_name", "household_id")]
 REQUIRED = ("village_code",)
 VILLAGE_FIELDS = ("village_name", "registered_households", "township_code")
-CHUNK = 500
 MAX_REGISTERED = 100_000
 NAME_LENGTH = 60
 
@@ -69,16 +68,6 @@ class RegistryPlan:
     households: dict = field(default_factory=dict)  # row → PlannedHousehold
 
 
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _cell_message(error):
-    return _(error.reason, **error.params) if error.params else _(error.reason)
-
-
 def _text(value):
     return str(value).strip() if value is not None else None
 
@@ -99,20 +88,20 @@ def plan(user, sheet, filename="") -> RegistryPlan:
         formula = table.report_formulas(row, cells)
         values, errors = exchange_columns.row_from_cells(table.cells(cells), langs, columns)
         for error in errors:
-            row.error(table.letter(error.key), _cell_message(error), table.header(error.key))
+            row.error(table.letter(error.key), cell_message(error), table.header(error.key))
         parsed.append((row, {} if formula else {k: v for k, v in values.items() if v is not None}))
 
     codes = {_text(v.get("village_code")) for _r, v in parsed if v.get("village_code")}
     counties = {c.code: c for c in db.session.scalars(select(County))}
     townships = {t.code: t for t in db.session.scalars(select(Township))}
     everywhere, in_scope = {}, {}
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         for village in db.session.scalars(select(Village).where(Village.code.in_(chunk))):
             everywhere[village.code] = village
         for village in db.session.scalars(villages_query(user).where(Village.code.in_(chunk))):
             in_scope[village.code] = village
     exact, natural = {}, {}
-    for chunk in _chunks([v.id for v in in_scope.values()]):
+    for chunk in chunks([v.id for v in in_scope.values()]):
         for household in db.session.scalars(select(Household).where(Household.village_id.in_(chunk))):
             exact.setdefault(household.village_id, {})[household.house_number] = household
             natural.setdefault(household.village_id, {}).setdefault(household.sort_key, []).append(household)

@@ -29,7 +29,7 @@ from village_survey.areas.models import Household, Village, utcnow
 from village_survey.areas.natural import natural_key
 from village_survey.exchange import columns as exchange_columns
 from village_survey.exchange.import_report import Outcome, Report, RowReport
-from village_survey.exchange.import_table import read_table, translated_label, translators
+from village_survey.exchange.import_table import cell_message, chunks, read_table, translated_label, translators
 from village_survey.evaluations import precomputed
 from village_survey.extensions import db
 from village_survey.review.flagging import refresh_flags
@@ -46,7 +46,6 @@ ANSWER_KEYS = tuple(sf.FIELD_KEYS)
 # Without these a row cannot be placed; the answers every survey must have are required too
 # (an answer required only in some cases, such as the PV's, may come without its column).
 REQUIRED = ("year", "village_code") + tuple(k for k in sf.FIELD_KEYS if sf.FIELDS[k].required.rule == "yes")
-CHUNK = 500  # ids in one IN (...) of a lookup
 MIN_YEAR = 2000
 
 
@@ -74,19 +73,9 @@ class SurveyPlan:
     planned: dict = field(default_factory=dict)  # row number → PlannedSurvey
 
 
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _cell_message(error):
-    return _(error.reason, **error.params) if error.params else _(error.reason)
-
-
 def _villages_in_scope(user, codes):
     found = {}
-    for chunk in _chunks(codes):
+    for chunk in chunks(codes):
         for village in db.session.scalars(villages_query(user).where(Village.code.in_(chunk))):
             found[village.code] = village
     return found
@@ -95,7 +84,7 @@ def _villages_in_scope(user, codes):
 def _households(village_ids):
     """{village_id: {house_number: Household}} and {village_id: {natural key: [Household]}}."""
     exact, natural = {}, {}
-    for chunk in _chunks(village_ids):
+    for chunk in chunks(village_ids):
         for household in db.session.scalars(select(Household).where(Household.village_id.in_(chunk))):
             exact.setdefault(household.village_id, {})[household.house_number] = household
             natural.setdefault(household.village_id, {}).setdefault(household.sort_key, []).append(household)
@@ -105,7 +94,7 @@ def _households(village_ids):
 def _surveys(household_ids):
     """{(household_id, year): Survey}."""
     found = {}
-    for chunk in _chunks(household_ids):
+    for chunk in chunks(household_ids):
         for survey in db.session.scalars(select(Survey).where(Survey.household_id.in_(chunk))):
             found[(survey.household_id, survey.year)] = survey
     return found
@@ -113,7 +102,7 @@ def _surveys(household_ids):
 
 def _surveys_by_uuid(uuids):
     found = {}
-    for chunk in _chunks(uuids):
+    for chunk in chunks(uuids):
         for survey in db.session.scalars(select(Survey).where(Survey.uuid.in_(chunk))):
             found[survey.uuid] = survey
     return found
@@ -145,7 +134,7 @@ def plan(user, sheet, filename="", today=None) -> SurveyPlan:
         if formula:
             values = {}
         for error in errors:
-            row.error(table.letter(error.key), _cell_message(error), table.header(error.key))
+            row.error(table.letter(error.key), cell_message(error), table.header(error.key))
         parsed.append((row, values))
 
     codes = {values.get("village_code") for _row, values in parsed if values.get("village_code")}
@@ -290,7 +279,7 @@ def _choose_household_rows(result):
             latest[key] = planned
     later_in_db = {}
     known = [p.household.id for p in latest.values() if p.household is not None]
-    for chunk in _chunks(known):
+    for chunk in chunks(known):
         for household_id, year in db.session.execute(
                 select(Survey.household_id, Survey.year).where(Survey.household_id.in_(chunk))):
             later_in_db[household_id] = max(year, later_in_db.get(household_id, year))

@@ -144,3 +144,15 @@ def read_table(sheet: Sheet, importable, ignored=(), required=()) -> Table:
             columns=", ".join(f"{translated_label(col)} ({col.key})" for col in missing))))
     table.rows = data
     return table
+
+
+def chunks(items, size=500):
+    """The items in lists of at most `size` (ids in one IN (...) of a lookup)."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def cell_message(error):
+    """A cell's error (exchange.columns) in the user's language."""
+    return _(error.reason, **error.params) if error.params else _(error.reason)
