@@ -17,16 +17,17 @@ def seed_demo_command():
     from village_survey.demo import seed_demo
 
     from village_survey.evaluations import precomputed
+    from village_survey.jobs.transaction import transaction
 
-    if seed_demo():
-        precomputed.rebuild()
-        db.session.commit()
+    with transaction():
+        created = seed_demo()
+        # new demo data, demo data from before precomputed evaluations, or a new criteria version
+        stale = created or not all(precomputed.built(c) for c in precomputed.current_sets())
+        outcome = precomputed.rebuild() if stale else None
+    if created:
         click.echo(_("Demo data created. Log in as demo-surveyor, demo-reviewer, demo-viewer or "
                      "demo-admin with the password %(pw)s.", pw=current_app.config["DEMO_PASSWORD"]))
-    elif not all(precomputed.built(criteria) for criteria in precomputed.current_sets()):
-        # demo data from before precomputed evaluations, or a new version of a criteria set
-        outcome = precomputed.rebuild()
-        db.session.commit()
+    elif outcome is not None:
         click.echo(_("Demo data is already there; its evaluations were computed again (%(n)s approved "
                      "surveys).", n=outcome["surveys"]))
     else:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from village_survey.evaluations import finalizing, precomputed, services
 from village_survey.evaluations.labels import grade_label
 from village_survey.extensions import db
+from village_survey.jobs.transaction import transaction
 from village_survey.scoring import (
     DEFAULT_CRITERIA, AnswerError, CriteriaError, load_criteria, load_criteria_file, score_farmhouse,
     to_dict, to_text,
@@ -167,13 +168,12 @@ def _reopen(area, year, criteria, reason):
 
 def _rebuild(workers):
     """Recompute every precomputed result and aggregate, with a progress bar on the terminal."""
-    with click.progressbar(length=1, label=_("Scoring approved surveys"), show_pos=True) as bar:
+    with transaction(), click.progressbar(length=1, label=_("Scoring approved surveys"), show_pos=True) as bar:
         def progress(done, total):
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
         outcome = precomputed.rebuild(workers=workers, progress=progress)
-    db.session.commit()
     click.echo(_("Rebuilt the evaluations of %(surveys)s approved surveys (criteria: %(sets)s) in "
                  "%(seconds).1f s.", surveys=outcome["surveys"], sets=", ".join(outcome["sets"]),
                  seconds=outcome["seconds"]))
