@@ -155,4 +155,4 @@ def test_bad_requests_get_a_4xx_never_a_500(auth, world, client, method, path):
 
 
 def test_health_check_needs_no_login(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok", "queue": "ok"}

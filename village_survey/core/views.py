@@ -8,8 +8,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from village_survey.access import counties_query, households_query, may_survey, townships_query, villages_query
+from village_survey.core import health
 from village_survey.dashboards import services as dashboards
 from village_survey.extensions import csrf, db
+from village_survey.jobs.queue import huey_of
 from village_survey.security import safe_next
 from village_survey.surveys.todo import todo_of
 
@@ -48,5 +50,7 @@ def set_language():
 @bp.route("/healthz")
 @csrf.exempt
 def healthz():
-    db.session.execute(select(1))
-    return {"status": "ok"}
+    """For the proxy: 200 while the database and the job queue answer, 503 naming the part that
+    does not (core/health.py)."""
+    body, status = health.check(huey_of())
+    return body, status
