@@ -1,10 +1,5 @@
 """The offline app's server side: the worker at the root, the versioned shell, the manifest."""
 
-import re
-from pathlib import Path
-
-from village_survey.offline.assets import SHELL_STATIC
-
 
 def test_service_worker_is_served_from_the_root_without_login_and_never_cached(client):
     response = client.get("/sw.js")
@@ -13,11 +8,6 @@ def test_service_worker_is_served_from_the_root_without_login_and_never_cached(c
     assert response.headers["Cache-Control"] == "no-cache"
     text = response.get_data(as_text=True)
     assert '"/app/"' in text and '"/app/survey"' in text and "vs-shell-" in text
-
-
-def test_every_precached_file_exists(client):
-    for name in SHELL_STATIC:
-        assert client.get(f"/static/{name}").status_code == 200, name
 
 
 def test_the_shell_has_no_user_data_so_one_cached_copy_serves_everyone(app, auth, world, client):
@@ -58,28 +48,6 @@ def test_an_unchanged_service_worker_answers_304(client):
     first = client.get("/sw.js")
     again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
-
-
-def _imports(module, seen=None):
-    """The app modules a module needs, itself included, following `import ... from "./x.js"`."""
-    seen = set() if seen is None else seen
-    if module in seen:
-        return seen
-    seen.add(module)
-    text = (Path(__file__).parents[2] / "static" / "js" / "app" / module).read_text()
-    for name in re.findall(r'from\s+"\./([\w-]+\.js)"', text):
-        _imports(name, seen)
-    return seen
-
-
-def test_every_module_the_app_pages_import_is_precached_and_announced(auth, world, client):
-    auth.login("surveyor-a")
-    for page, entry in (("/app/", "home.js"), ("/app/survey", "survey.js")):
-        html = client.get(page).get_data(as_text=True)
-        needed = _imports(entry) - {entry}
-        preloaded = set(re.findall(r'rel="modulepreload" href="/static/js/app/([\w-]+\.js)"', html))
-        assert preloaded == needed, page
-        assert {f"js/app/{name}" for name in needed | {entry}} <= set(SHELL_STATIC), page
 
 
 def test_the_login_page_makes_the_phone_forget_its_previous_user(client):

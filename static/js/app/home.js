@@ -109,13 +109,24 @@ function villageName(id) {
   return villages.find((v) => v.id === id)?.name || todo?.villages?.find((v) => v.id === id)?.name || "";
 }
 
+// The labels of the phone's states and of the server's statuses, written out (not built as
+// `state_${state}`) so that the server finds every key a page needs (offline/assets.py).
+const serverStatusLabel = (status) => ({
+  draft: t("server_draft"), submitted: t("server_submitted"), approved: t("server_approved"),
+  returned: t("server_returned"),
+})[status] ?? status;
+const phoneStateLabel = (state) => ({
+  draft: t("state_draft"), queued: t("state_queued"), sent: t("state_sent"), failed: t("state_failed"),
+  held: t("state_held"), conflict: t("state_conflict"),
+})[state] ?? state;
+
 function stateLabel(item) {
   if (item.state === "conflict") return t("state_conflict");
   if (item.state === "held") return t("state_held");
   if (toFix(item)) return t("to_fix");
   if (item.state === "draft" && item.server?.status === "returned") return `${t("to_fix")} · ${t("state_draft")}`;
-  const server = item.state === "sent" && item.server?.status ? ` · ${t(`server_${item.server.status}`)}` : "";
-  return `${t(`state_${item.state}`)}${server}`;
+  const server = item.state === "sent" && item.server?.status ? ` · ${serverStatusLabel(item.server.status)}` : "";
+  return `${phoneStateLabel(item.state)}${server}`;
 }
 
 function shown(value) {
@@ -434,7 +445,7 @@ async function checkHousehold() {
   if (!local && !server) return;
   const status = local?.server?.status || server?.status || local?.status;
   box.append(el("p", { textContent: t("duplicate_warning", {
-    household: `${household.house_number} ${household.head_name}`, year, status: t(`server_${status}`) }) }));
+    household: `${household.house_number} ${household.head_name}`, year, status: serverStatusLabel(status) }) }));
   start.disabled = true;
   if (local) {
     box.append(el("a", { className: "button", href: `/app/survey#${local.uuid}`, textContent: t("duplicate_open"),

@@ -13,7 +13,6 @@ const form = $("[data-survey-form]");
 const messages = JSON.parse($("#check-messages").textContent);
 const checker = createChecker(JSON.parse($("#field-spec").textContent), messages, document.documentElement.lang);
 const spec = checker.fields; // by answer key; Object.keys(spec) is in the form's order
-const words = JSON.parse($("#survey-i18n").textContent);
 const STEPS = $$("section[data-step]", form).map((s) => s.dataset.step);
 let session = null;
 let db = null;
@@ -219,7 +218,7 @@ function renderSummary() {
   const box = $("[data-missing]");
   box.replaceChildren();
   if (wrong.length) {
-    box.append(element("p", { className: "error", textContent: words.errors }),
+    box.append(element("p", { className: "error", textContent: t("errors") }),
                ...linkedList(wrong, (key) => errors[key].join(" ")));
   }
   box.append(element("p", { className: missing.length ? "error" : "hint",
@@ -231,8 +230,8 @@ function renderSummary() {
       element("dl", {}, ...list.map((key) => {
         const row = element("div", {}, element("dt", { textContent: labelOf(key) }));
         row.dataset.answer = key;
-        const dd = element("dd", {}, displayOf(key), " ", editLink(key, words.change));
-        dd.lastChild.setAttribute("aria-label", `${words.change} ${labelOf(key)}`);
+        const dd = element("dd", {}, displayOf(key), " ", editLink(key, t("change")));
+        dd.lastChild.setAttribute("aria-label", `${t("change")} ${labelOf(key)}`);
         for (const message of errors[key] || []) dd.append(element("p", { className: "error", textContent: message }));
         for (const message of warnings[key] || []) dd.append(element("p", { className: "warning", textContent: message }));
         row.classList.toggle("has-warning", key in warnings);
