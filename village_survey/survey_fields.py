@@ -1,8 +1,8 @@
 """The farmhouse survey's data dictionary (form version 1): answer keys, types, ranges, codes, rules.
 
 This is the contract between the form, the JSON API, the database, the scoring and the exports
-(docs: SURVEY-FIELDS.md). It is plain data plus small lookups; the WTForms form and the criteria
-loader are built from it. Labels are translated elsewhere, keyed by the answer key and code.
+(docs/method/survey-fields.md). It is plain data plus small lookups; the WTForms form and the
+criteria loader are built from it. Labels are translated elsewhere, keyed by the answer key and code.
 """
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ _FIELD_LIST = (
     # household
     _f("house_number", "text", "household", REQUIRED, max_length=40),
     _f("head_name", "text", "household", REQUIRED, max_length=40, personal=True),
-    # SURVEY-FIELDS.md gives the phone no length; 40 is our column size
+    # the design gave the phone no length; 40 is our column size
+    # (docs/method/survey-fields.md, "Choices of this project")
     _f("phone", "text", "household", OPTIONAL, max_length=40, personal=True,
        characters="0123456789+- "),
     _f("residents", "int", "household", REQUIRED, unit="persons", min=0, max=30,

@@ -1,9 +1,10 @@
 """Village, township, county and city evaluations pooled from approved farmhouse results.
 
-Every level pools farmhouses (CRITERIA.md "Village level"): a township's clean cooking rate is
-its clean-cooking farmhouses over its surveyed farmhouses, never a mean of village rates. To keep
-a city's 600,000 farmhouses small, aggregation reads a FarmhouseRecord per farmhouse: the few
-figures the indicators sum, not the whole result (see farmhouse.score_farmhouse_record).
+Every level pools farmhouses (docs/method/criteria.md, "Village and area level"): a township's
+clean cooking rate is its clean-cooking farmhouses over its surveyed farmhouses, never a mean of
+village rates. To keep a city's 600,000 farmhouses small, aggregation reads a FarmhouseRecord per
+farmhouse: the few figures the indicators sum, not the whole result (see
+farmhouse.score_farmhouse_record).
 """
 
 from __future__ import annotations

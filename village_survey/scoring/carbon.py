@@ -1,7 +1,8 @@
 """A household's energy and operational carbon over 12 months, by the criteria set's method.
 
-Follows CRITERIA.md "Household energy and carbon, step by step"; every factor comes from the
-set's factor table (CarbonMethod), none is written here. Only unit conversions are constants.
+Follows docs/method/criteria.md, "Household energy and carbon, step by step"; every factor
+comes from the set's factor table (CarbonMethod), none is written here. Only unit conversions are
+constants.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Scoring one farmhouse against a criteria set: prerequisites, categories, bonus, total, stars.
 
-`score_farmhouse(answers, criteria)` is pure and deterministic (CRITERIA.md, "Farmhouse level").
+`score_farmhouse(answers, criteria)` is pure and deterministic
+(docs/method/criteria.md, "Farmhouse level").
 The result keeps the figures scoring needs; the per-item explanations are built when asked for
 (`result.categories`, `to_dict`), because aggregating a city scores many farmhouses whose
 explanations nobody reads.
