@@ -1,4 +1,6 @@
+import datetime
 import logging
+import re
 from logging.config import fileConfig
 
 from flask import current_app
@@ -42,6 +44,31 @@ target_db = current_app.extensions['migrate'].db
 # ... etc.
 
 
+# New revisions get ids from the time they were made and their message (20261130_1530_add_jobs),
+# not Alembic's random hex: two branches that each add one can't clash, and the files sort by date.
+# The first eleven (0001-0011 ...) keep their names. script.py.mako makes the same id when this
+# file is not run (`flask db revision` without revision_environment in alembic.ini).
+RANDOM_REV_ID = re.compile(r"^[0-9a-f]{12}$")  # what alembic.util.rev_id() makes
+DATE_REV_ID = re.compile(r"^\d{8}_\d{4}_[a-z0-9_]+$")
+SLUG_LENGTH = 40
+
+
+def date_revision_id(message, when=None):
+    """`YYYYMMDD_HHMM_<slug of the message>`, at `when` (now, local time as Alembic's dates)."""
+    when = when or datetime.datetime.now()
+    slug = "_".join(re.findall(r"[a-z0-9]+", (message or "").lower()))[:SLUG_LENGTH].strip("_")
+    return f"{when:%Y%m%d_%H%M}_{slug or 'revision'}"
+
+
+def date_based_ids(context, revision, directives):
+    """process_revision_directives: a date-based id for each new script, unless one was given
+    (`--rev-id`); the file is then named after the id alone (it holds the slug already)."""
+    for script in directives:
+        if getattr(script, "rev_id", None) and RANDOM_REV_ID.match(script.rev_id):
+            script.rev_id = date_revision_id(script.message)
+            context.script.file_template = "%(rev)s"
+
+
 def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
@@ -62,7 +89,8 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True,
+        process_revision_directives=date_based_ids,
     )
 
     with context.begin_transaction():
@@ -86,10 +114,19 @@ def run_migrations_online():
             if script.upgrade_ops.is_empty():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
+        date_based_ids(context, revision, directives)
 
-    conf_args = current_app.extensions['migrate'].configure_args
+    conf_args = dict(current_app.extensions['migrate'].configure_args)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    else:
+        given = conf_args["process_revision_directives"]
+
+        def given_then_dated(context, revision, directives):
+            given(context, revision, directives)
+            date_based_ids(context, revision, directives)
+
+        conf_args["process_revision_directives"] = given_then_dated
 
     connectable = get_engine()
 
