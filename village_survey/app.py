@@ -66,6 +66,7 @@ def create_app(config_name=None, **overrides):
     jobs.init_app(app); jobs_cli.register(app); reports_cli.register(app)  # noqa: E702
     from village_survey.exchange import views as exchange_views; exchange_views.init_app(app)  # noqa: E702
     from village_survey.exchange import import_views; import_views.init_app(app)  # noqa: E702  (the import pages, `flask import`)
+    from village_survey.backup import cli as backup_cli; backup_cli.register(app)  # noqa: E702  (`flask backup`, `flask restore`)
     if app.config["PRODUCTION"]:
         from village_survey.demo import refuse_published_demo_passwords
 
