@@ -16,7 +16,6 @@ import argparse
 import os
 import platform
 import random
-import resource
 import sys
 import time
 import tracemalloc
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import HEATING, HOT_WATER, STOVES, STRUCTURES, cpu_model, max_rss_mb, pick  # noqa: E402
 from village_survey.scoring import (  # noqa: E402
     evaluate_areas, farmhouse_record, load_criteria, score_farmhouse, score_farmhouse_record,
 )
@@ -33,24 +33,10 @@ COUNTIES = 13
 TOWNSHIPS_PER_COUNTY = 8
 VILLAGES_PER_TOWNSHIP = 6
 
-STOVES = (("traditional_wood", 12), ("improved_wood", 10), ("coal", 3), ("lpg", 30),
-          ("piped_gas", 5), ("biogas", 3), ("electric", 35), ("solar", 2))
-HEATING = (("none", 30), ("heat_pump_ac", 35), ("air_source_heat_pump", 5),
-           ("electric_heater", 15), ("biomass", 10), ("coal_brazier", 5))
-HOT_WATER = (("none", 10), ("solar_thermal", 35), ("heat_pump", 8), ("electric", 30),
-             ("gas", 10), ("firewood", 7))
-STRUCTURES = (("brick_concrete", 70), ("frame", 10), ("prefab_steel", 3), ("light_steel", 2),
-              ("timber", 3), ("earth", 6), ("stone", 3), ("other", 3))
-
-
-def _pick(rng: random.Random, weighted) -> str:
-    codes, weights = zip(*weighted)
-    return rng.choices(codes, weights)[0]
-
 
 def synthetic_answers(rng: random.Random) -> dict:
     """One farmhouse's plausible answers (form version 1), varied like a real survey season."""
-    primary = _pick(rng, STOVES)
+    primary = pick(rng, STOVES)
     secondary = rng.choice(["none", "lpg", "electric", "traditional_wood", "improved_wood"])
     if secondary == primary:
         secondary = "none"
@@ -64,7 +50,7 @@ def synthetic_answers(rng: random.Random) -> dict:
         "residents": rng.randint(0, 8), "survey_date": "2025-06-01",
         "year_built": rng.randint(1970, 2025), "storeys": rng.randint(1, 4),
         "floor_area_m2": round(rng.uniform(40, 400), 1),
-        "structure": _pick(rng, STRUCTURES),
+        "structure": pick(rng, STRUCTURES),
         "safety_appraisal": rng.choice(["A", "B", "B", "C", "D", "none", "none"]),
         "visible_danger": rng.random() < 0.08,
         "roof_insulation": rng.random() < 0.4, "wall_insulation": rng.random() < 0.3,
@@ -76,7 +62,7 @@ def synthetic_answers(rng: random.Random) -> dict:
         "primary_stove": primary, "secondary_stove": secondary,
         "stove_chimney": rng.random() < 0.6 if primary in ("traditional_wood", "improved_wood",
                                                            "coal") else None,
-        "heating": _pick(rng, HEATING), "hot_water": _pick(rng, HOT_WATER),
+        "heating": pick(rng, HEATING), "hot_water": pick(rng, HOT_WATER),
         "ac_label_grade": rng.choice(["1", "2", "3", "4", "5", "no_ac", "unknown"]),
         "lamps_led": lamps[0], "lamps_cfl": lamps[1], "lamps_incandescent": lamps[2],
         "grid_connected": rng.random() < 0.99, "supply_hours": supply,
@@ -150,7 +136,7 @@ def main() -> None:
     started = time.perf_counter()
     villages, hierarchy = synthetic_city(args.farmhouses, args.seed)
     generated = time.perf_counter() - started
-    rss_after_generation = _max_rss_mb()
+    rss_after_generation = max_rss_mb()
 
     started, cpu_started = time.perf_counter(), time.process_time()
     scored = score_all(villages, criteria)
@@ -168,7 +154,7 @@ def main() -> None:
 
     n = evaluations.city.approved_surveys
     city = evaluations.city
-    print(f"python {platform.python_version()}, nproc {os.cpu_count()}, {_cpu_model()}")
+    print(f"python {platform.python_version()}, nproc {os.cpu_count()}, {cpu_model()}")
     print(f"farmhouses {n}, villages {len(evaluations.villages)}, "
           f"townships {len(evaluations.townships)}, counties {len(evaluations.counties)}")
     print(f"city score {city.score:.2f}, grade {city.grade}, stars 0-3 {city.star_counts}")
@@ -178,7 +164,7 @@ def main() -> None:
     # CPU time as well: on a shared machine other processes stretch the wall clock
     print(f"score + aggregate: {scoring + aggregation:.2f} s ({cpu:.2f} s CPU)")
     print(f"(full explainable results instead of records: {full_scoring:.2f} s)")
-    print(f"peak process RSS: {_max_rss_mb():.1f} MB "
+    print(f"peak process RSS: {max_rss_mb():.1f} MB "
           f"(after generating the answers: {rss_after_generation:.1f} MB)")
 
     if not args.no_trace:
@@ -188,20 +174,6 @@ def main() -> None:
         tracemalloc.stop()
         print(f"peak traced memory of score + aggregate (all records held): "
               f"{peak / 2**20:.1f} MB")
-
-
-def _max_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

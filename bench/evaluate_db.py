@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -33,18 +32,15 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import app_for, children_max_rss_mb, core_insert, cpu_model, max_rss_mb, write_out  # noqa: E402
 
 GOAL_SECONDS = 5.0
 GOAL_MB = 500.0
 YEAR = 2026
 INSERT_BATCH = 5000
-
-
-def _app(url):
-    from village_survey import create_app
-
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=url)
 
 
 # ---------------------------------------------------------------- building the database
@@ -91,7 +87,7 @@ def build(url, surveys, townships, villages, seed):
     from village_survey.surveys.demo import DemoHousehold, demo_answers
     from village_survey.surveys.models import Survey
 
-    app = _app(url)
+    app = app_for(url)
     rng = random.Random(seed)
     started = time.perf_counter()
     with app.app_context():
@@ -125,8 +121,8 @@ def build(url, surveys, townships, villages, seed):
                                     "answers": demo_answers(rng, household, YEAR),
                                     "content_hash": "0" * 64, "revision": 1})
                 if len(survey_rows) >= INSERT_BATCH:
-                    _insert(db, Household, Survey, household_rows, survey_rows)
-        _insert(db, Household, Survey, household_rows, survey_rows)
+                    core_insert(db, Household, Survey, household_rows, survey_rows)
+        core_insert(db, Household, Survey, household_rows, survey_rows)
         db.session.commit()
         if url.startswith("postgresql"):
             with db.engine.connect() as conn:
@@ -134,25 +130,7 @@ def build(url, surveys, townships, villages, seed):
     return time.perf_counter() - started
 
 
-def _insert(db, household_model, survey_model, household_rows, survey_rows):
-    from sqlalchemy import insert
-
-    if household_rows:
-        db.session.execute(insert(household_model.__table__), household_rows)
-        db.session.execute(insert(survey_model.__table__), survey_rows)
-    household_rows.clear()
-    survey_rows.clear()
-
-
 # ---------------------------------------------------------------- measuring (child process)
-
-
-def _max_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
-def _children_max_rss_mb():
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def _timed_city(services, criteria, workers):
@@ -176,11 +154,11 @@ def measure(url, workers, repeat):
     from village_survey.extensions import db
     from village_survey.scoring import load_criteria
 
-    app = _app(url)
+    app = app_for(url)
     with app.app_context():
         criteria = load_criteria()
         db.session.execute(select(1))  # connect before timing
-        rss_before = _max_rss_mb()
+        rss_before = max_rss_mb()
 
         load_before = os.getloadavg()[0]
         runs = []
@@ -191,10 +169,10 @@ def measure(url, workers, repeat):
                 results, timing = _timed_city(services, criteria, processes)
                 timings.append(timing)
             best = min(timings, key=lambda t: t["seconds"])
-            best.update(rss_peak_mb=_max_rss_mb(), runs=repeat,
+            best.update(rss_peak_mb=max_rss_mb(), runs=repeat,
                         slowest_seconds=max(t["seconds"] for t in timings))
             if processes > 1:
-                best["worker_rss_peak_mb"] = _children_max_rss_mb()
+                best["worker_rss_peak_mb"] = children_max_rss_mb()
             runs.append(best)
 
         county_id, county_surveys = db.session.execute(
@@ -226,16 +204,6 @@ def measure(url, workers, repeat):
 # ---------------------------------------------------------------- report
 
 
-def _cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def _memory(f, run):
     if run["workers"] == 1:
         return f"{run['rss_peak_mb']:.0f} MB"
@@ -255,7 +223,7 @@ def report(figures, build_seconds):
     lines = [
         "## Evaluating from the database (bench/evaluate_db.py)",
         "",
-        f"Machine: {_cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
         f"Goal: ≤ {GOAL_SECONDS:g} s and ≤ {GOAL_MB:g} MB for 100,000 farmhouses.",
         "",
         "Timed: `services.score_area` (approved surveys' answers streamed with `yield_per`, each "
@@ -342,13 +310,12 @@ def main():
             return 1
         figures.append(json.loads(child.stdout.strip().splitlines()[-1]))
     if not args.keep:
-        sqlite_path.unlink(missing_ok=True)
+        for path in folder.glob(sqlite_path.name + "*"):  # the database and its -wal, -shm files
+            path.unlink()
         folder.rmdir()
 
     section = report(figures, build_seconds)
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "evaluate_db.md").write_text(section, encoding="utf-8")
+    write_out("evaluate_db.md", section)
     print(section)
     return 0
 

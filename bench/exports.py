@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -33,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import fresh_postgres  # noqa: E402
-from bench.precomputed import PASSWORD, _machine, build, rebuild  # noqa: E402
+from bench.common import PASSWORD, app_for, fresh_postgres, machine_line, max_rss_mb, write_out  # noqa: E402
+from bench.precomputed import build, rebuild  # noqa: E402
 
 PG_DB = "village_survey_exports_bench"
 YEAR = 2026
@@ -59,9 +57,7 @@ def _rss_mb():
 def measure_one(url, path):
     """In this process: log in as the county's reviewer, request `path`, read the body chunk by
     chunk; print the figures as JSON."""
-    from village_survey import create_app
-
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
+    app = app_for(url, WTF_CSRF_ENABLED=False)
     client = app.test_client()
     response = client.post("/login", data={"username": "bench-reviewer", "password": PASSWORD})
     assert response.status_code == 302, response.status_code
@@ -78,7 +74,7 @@ def measure_one(url, path):
         lines += chunk.count(b"\n")
     response.close()
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = max_rss_mb()
     print(json.dumps({"status": response.status_code, "seconds": seconds, "first_s": first, "bytes": size,
                       "lines": lines, "rss_before_mb": before, "peak_mb": peak}))
 
@@ -100,11 +96,10 @@ def measure(url, path, repeat):
 def _rows_of(url):
     from sqlalchemy import func, select
 
-    from village_survey import create_app
     from village_survey.extensions import db
     from village_survey.surveys.models import Survey
 
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    app = app_for(url)
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(Survey).where(Survey.year == YEAR))
 
@@ -152,7 +147,7 @@ def goals_met(result):
 
 def report(runs, skipped, scale):
     lines = ["## Exports (`bench/exports.py`, issue 13)", "",
-             f"Machine: {_machine()}.",
+             f"Machine: {machine_line()}.",
              f"Settings: the county dataset of bench/precomputed.py at scale {scale:g} "
              f"({round(50_000 * scale):,} surveys in the reviewer's county, of {round(52_000 * scale):,} this year), "
              "each export in a fresh process through the test client as the county's reviewer; the best time of "
@@ -225,9 +220,7 @@ def main():
             path.unlink()
         folder.rmdir()
     section = report(runs, skipped, scale)
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "exports.md").write_text(section, encoding="utf-8")
+    write_out("exports.md", section)
     print(section)
     for line in summary_lines(runs):
         print(line)

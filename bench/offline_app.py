@@ -40,26 +40,24 @@ import gzip
 import http.client
 import json
 import os
-import platform
 import re
-import secrets
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid as uuid_module
 from pathlib import Path
 
-OUTBOX_BATCH = 10  # BATCH in static/js/app/outbox.js
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-OUT = ROOT / "bench" / "out"
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import OUT, Gunicorn, flask, git_commit  # noqa: E402
+from bench.common import machine_info as common_machine_info  # noqa: E402
+
+OUTBOX_BATCH = 10  # BATCH in static/js/app/outbox.js
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -169,54 +167,19 @@ TIMINGS_JS = """() => {
 # The server: a fresh SQLite database, the demo data, gunicorn
 # ---------------------------------------------------------------------------------------------
 
-def app_env(url):
-    env = dict(os.environ)
-    env.update(DATABASE_URL=url, SECRET_KEY=secrets.token_hex(32), VILLAGE_SURVEY_CONFIG="development",
-               LOGIN_RATE_LIMIT="1000 per minute", FLASK_APP="village_survey")
-    env.pop("RATELIMIT_STORAGE_URI", None)
-    return env
-
-
 def prepare_database(url):
-    env = app_env(url)
-    for command in (["db", "upgrade"], ["seed-demo"]):
-        result = subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    flask(url, "db", "upgrade")
+    flask(url, "seed-demo")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(Gunicorn):
+    """gunicorn whose access log is the server's own count of the requests a phone made (see
+    requests_between)."""
 
-
-class Gunicorn:
     def __init__(self, url, workers, log_path):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = open(log_path, "ab")
-        # The access log is the server's own count of the requests a phone made (see requests_between).
         self.access_log = log_path.with_name("access.log")
-        self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-             "--access-logfile", str(self.access_log), "--access-logformat", '%(s)s "%(r)s"',
-             "village_survey:create_app()"],
-            cwd=ROOT, env=app_env(url), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {log_path}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {log_path}")
+        super().__init__(url, workers, log_path, extra_args=[
+            "--access-logfile", str(self.access_log), "--access-logformat", '%(s)s "%(r)s"'])
 
     def mark(self, label):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -238,16 +201,6 @@ class Gunicorn:
                 status, _, request = line.partition(" ")
                 rows.append((status, " ".join(request.strip('"').split()[:2])))
         return rows
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
 
 
 def encoded_size(port, path):
@@ -733,26 +686,9 @@ def compression_options(phone, urls):
 # ---------------------------------------------------------------------------------------------
 
 def machine_info(browser_version):
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))
-
-    def git(*args):
-        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        return result.stdout.strip() if result.returncode == 0 else ""
-
     from importlib.metadata import version
 
-    commit = git("rev-parse", "--short", "HEAD")
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 2**20, 1), "chromium": browser_version,
-            "playwright": version("playwright"), "python": platform.python_version(),
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "commit": commit + (" (with uncommitted changes)" if dirty else "")}
+    return common_machine_info(chromium=browser_version, playwright=version("playwright"), commit=git_commit())
 
 
 def kb(n):
@@ -804,9 +740,9 @@ def phases(result):
     }
 
 
-def render(report):
+def _render_intro(report):
+    """The heading, the machine and the throttling."""
     m = report["machine"]
-    first = report["first_load"]
     lines = ["## Offline field app: first-load bytes, time to interactive, sync (issue 4)", ""]
     lines += [f"Measured by `bench/offline_app.py{' --quick' if report['quick'] else ''}` on {m['date']}: "
               f"{m['nproc']} cores ({m['cpu']}), {m['ram_gib']} GiB RAM, Chromium {m['chromium']} (Debian) "
@@ -825,7 +761,13 @@ def render(report):
               "(it is a target of its own, attached beside Playwright's session). Chromium throttles each "
               "target separately (page and worker do not share one link), and the emulation adds no TCP/TLS "
               "handshakes, so real phones may do worse.", ""]
+    return lines
 
+
+def _render_first_load(report):
+    """The first load's transfer by kind of resource, and the budget."""
+    first = report["first_load"]
+    lines = []
     lines += ["### First-load transfer (empty cache, logged in, no throttling)", "",
               "Encoded (on-the-wire) body bytes from the page's DevTools Network events; response headers "
               "are counted apart. The service worker's downloads are not in the page total.", "",
@@ -874,7 +816,13 @@ def render(report):
               + f" (the field app's home page: {fmt_bytes(h_hcj)} B). With everything else the survey page "
               f"loads (icons, API JSON) the page total is {fmt_bytes(sum(e['body'] for e in s_cat.values()))} B, "
               f"plus {fmt_bytes(sum(e['headers'] for e in s_cat.values()))} B of response headers.", ""]
+    return lines
 
+
+def _render_files(report):
+    """The survey page's files and the service worker's downloads on a first visit."""
+    first = report["first_load"]
+    lines = []
     lines += ["Per file, /app/survey (first load):", "", "| file | encoding | body on the wire | uncompressed | headers |",
               "|---|---|---:|---:|---:|"]
     for r in first["survey"]["requests"]:
@@ -904,7 +852,13 @@ def render(report):
     warm = first["home"]["server_warm"]
     lines += [f"A warm open of /app/ (service worker in control, no throttling) still makes {len(warm)} requests "
               "to the server (its access log): " + ", ".join(f"`{r}` {st}" for st, r in warm) + ".", ""]
+    return lines
 
+
+def _render_tti(report):
+    """Time to interactive, cold, warm and offline."""
+    first = report["first_load"]
+    lines = []
     lines += ["### Time to interactive (navigation start → `body[data-ready]`)", "",
               "Cold: empty cache, no service worker (one load each). Warm: a new tab once the service worker controls the site"
               + (f" (median of {len(report['tti'][0]['warm'])} loads)" if len(report["tti"][0]["warm"]) > 1 else "")
@@ -928,7 +882,12 @@ def render(report):
                   f"controlled), Slow 3G, {name} at {row['cpu']}x: "
                   + (f"**{secs(value)}** after navigation start." if value else "not within the wait.")]
     lines.append("")
+    return lines
 
+
+def _render_sync(report):
+    """Sync of queued surveys."""
+    lines = []
     lines += ["### Sync of queued surveys (click \"Sync now\" → outbox count 0)", "",
               "| network | surveys | time | per survey | arrived on the server |", "|---|---:|---:|---:|---|"]
     for s in report["sync"]:
@@ -945,6 +904,12 @@ def render(report):
             lines.append(f"| {s['profile']}, scaled to {report['sync_count']} | ({report['sync_count']}) | "
                          f"≈ {per * report['sync_count']:.0f} s | | (estimate from the sample above) |")
     lines.append("")
+    return lines
+
+
+def _render_findings(report):
+    """The findings and the what-if of compressions."""
+    lines = []
     lines += ["### Findings", ""] + [f"- {f}" for f in report["findings"]] + [""]
     lines += ["What-if for the survey page's HTML, CSS and JS (bytes of the body; zstd level 3 is what Flask-Compress "
               "sends today, as Chromium offers zstd first among equals):", "",
@@ -956,10 +921,19 @@ def render(report):
             totals[k] += row[k]
     lines.append("| **total** | " + " | ".join(f"**{fmt_bytes(v)}**" for v in totals.values()) + " |")
     lines.append("")
+    return lines
+
+
+def render(report):
+    lines = []
+    for section in (_render_intro, _render_first_load, _render_files, _render_tti, _render_sync,
+                    _render_findings):
+        lines += section(report)
     return "\n".join(lines)
 
 
-def findings(report):
+def _findings_uncompressed(report):
+    """Text resources sent without compression."""
     out = []
     first = report["first_load"]
     # Text resources sent without compression.
@@ -971,6 +945,13 @@ def findings(report):
     if small:
         out.append("Below Flask-Compress's 500-byte minimum and so sent as is (harmless): "
                    + ", ".join(f"`{short(r['url'])}` ({r['body']} B)" for r in small) + ".")
+    return out
+
+
+def _findings_fetched_twice(report):
+    """The same URL fetched more than once by one page load."""
+    out = []
+    first = report["first_load"]
     # The same URL fetched more than once by one page load.
     for key, name in (("home", "/app/"), ("survey", "/app/survey")):
         seen = {}
@@ -983,6 +964,13 @@ def findings(report):
                           "being ready; the token loadSession already got could be passed on: one request and "
                           f"one round trip less per online load, {SLOW_3G['latency'] / 1000:.0f} s on Slow 3G, "
                           "though after the page is ready)" if url == "/api/v1/session" else "") + ".")
+    return out
+
+
+def _findings_header_overhead(report):
+    """The response headers against the bodies."""
+    out = []
+    first = report["first_load"]
     # Header overhead.
     s_body = sum(r["body"] for r in first["survey"]["requests"])
     s_head = sum(r["headers"] for r in first["survey"]["requests"])
@@ -991,69 +979,97 @@ def findings(report):
                "each: the CSP and security headers, ETag and Vary on every static file), "
                f"{100 * s_head / max(1, s_head + s_body):.0f} % of the bytes received. Behind HTTP/2 (nginx) HPACK "
                "sends the repeated ones once; over HTTP/1.1 each response carries them.")
-    # Module waterfall and the network waits on the critical path.
+    return out
+
+
+def _module_waterfall(name, p):
+    if p.get("entry_script") and p.get("imports") and p["imports"] - p["entry_script"] > SLOW_3G["latency"] / 2:
+        gain = p["imports"] - p["entry_script"]
+        return [f"Cold, Slow 3G, {name}: the document was in at {secs(p['document'])}, the entry module at "
+                f"{secs(p['entry_script'])}, its imports only at {secs(p['imports'])}: they are found when "
+                f"the entry module is parsed, a second round trip. `<link rel=\"modulepreload\">` for the "
+                f"imports in the template would fetch them with the entry module: about {secs(gain)} "
+                "less to interactive on a cold load (no gain once the service worker serves the shell)."]
+    return []
+
+
+def _first_paint(name, cold):
+    css_done = max((r["end"] for r in cold["requests"] if short(r["url"]).endswith(".css") and "end" in r),
+                   default=None)
+    if css_done is None or not cold["fcp"]:
+        return []
+    t0 = min(r["start"] for r in cold["requests"])
+    return [f"Cold, Slow 3G, {name}: first paint at {secs(cold['fcp'])}, right after the "
+            f"render-blocking `app.css` ({secs((css_done - t0) * 1000)}): one round trip after the "
+            "document. It loads beside the entry module, so it does not delay interactivity; inlining "
+            "it would need a CSP hash (`style-src 'self'`)."]
+
+
+def _api_waits(name, p):
+    if p.get("session") is None:
+        return []
+    waits = [f"`/api/v1/session` {secs(p['session_start'])} → {secs(p['session'])}"]
+    if p.get("villages"):
+        waits.append(f"then `/api/v1/villages` → {secs(p['villages'])}")
+    text = f"Cold, Slow 3G, {name}: before it is ready the page waits for " + ", ".join(waits) + "."
+    if p.get("villages") and p["villages"] > p["session"]:
+        text += (" The village list needs only the login cookie, yet home.js asks for it after the session "
+                 "answer: fetched side by side they would save one round trip, about "
+                 f"{secs(p['villages'] - p['session'])} here and as much on a warm load.")
+    return [text]
+
+
+def _warm_waits(name, row):
+    warm_ready = statistics.median(w["ready_ms"] for w in row["warm"])
+    off = row["offline"]["ready_ms"]
+    wp = phases(row["warm"][0])
+    calls = ["`/api/v1/session`"] + (["`/api/v1/villages` (network-first in the worker)"] if wp.get("villages") else [])
+    return [f"Warm, Slow 3G, {name}: ready in {secs(warm_ready)} although the whole shell comes from the "
+            f"service worker's cache; with no network at all it is ready in {secs(off)}. The difference is "
+            f"the page awaiting {' then '.join(calls)} before it sets ready "
+            + ("(`start()` in home.js awaits `loadSession()` and then `loadVillages(online)`)" if row["page"] == "home"
+               else "(`start()` in survey.js awaits `loadSession()`)")
+            + f". Rendering from IndexedDB first and refreshing when the answers come would make a warm "
+            f"load on a poor signal as fast as offline: about {secs(warm_ready - off)} less at 1x."]
+
+
+def _findings_critical_path(report):
+    """The module waterfall and the network waits on the path to interactive."""
+    out = []
     for row in report["tti"]:
         if row["cpu"] != 1:
             continue
         name = "/app/survey" if row["page"] == "survey" else "/app/"
         p = phases(row["cold"])
-        if p.get("entry_script") and p.get("imports") and p["imports"] - p["entry_script"] > SLOW_3G["latency"] / 2:
-            gain = p["imports"] - p["entry_script"]
-            out.append(f"Cold, Slow 3G, {name}: the document was in at {secs(p['document'])}, the entry module at "
-                       f"{secs(p['entry_script'])}, its imports only at {secs(p['imports'])}: they are found when "
-                       f"the entry module is parsed, a second round trip. `<link rel=\"modulepreload\">` for the "
-                       f"imports in the template would fetch them with the entry module: about {secs(gain)} "
-                       "less to interactive on a cold load (no gain once the service worker serves the shell).")
-        css_done = max((r["end"] for r in row["cold"]["requests"] if short(r["url"]).endswith(".css") and "end" in r),
-                       default=None)
-        if css_done is not None and row["cold"]["fcp"]:
-            t0 = min(r["start"] for r in row["cold"]["requests"])
-            out.append(f"Cold, Slow 3G, {name}: first paint at {secs(row['cold']['fcp'])}, right after the "
-                       f"render-blocking `app.css` ({secs((css_done - t0) * 1000)}): one round trip after the "
-                       "document. It loads beside the entry module, so it does not delay interactivity; inlining "
-                       "it would need a CSP hash (`style-src 'self'`).")
-        if p.get("session") is not None:
-            waits = [f"`/api/v1/session` {secs(p['session_start'])} → {secs(p['session'])}"]
-            if p.get("villages"):
-                waits.append(f"then `/api/v1/villages` → {secs(p['villages'])}")
-            text = f"Cold, Slow 3G, {name}: before it is ready the page waits for " + ", ".join(waits) + "."
-            if p.get("villages") and p["villages"] > p["session"]:
-                text += (" The village list needs only the login cookie, yet home.js asks for it after the session "
-                         "answer: fetched side by side they would save one round trip, about "
-                         f"{secs(p['villages'] - p['session'])} here and as much on a warm load.")
-            out.append(text)
-        warm_ready = statistics.median(w["ready_ms"] for w in row["warm"])
-        off = row["offline"]["ready_ms"]
-        wp = phases(row["warm"][0])
-        calls = ["`/api/v1/session`"] + (["`/api/v1/villages` (network-first in the worker)"] if wp.get("villages") else [])
-        out.append(f"Warm, Slow 3G, {name}: ready in {secs(warm_ready)} although the whole shell comes from the "
-                   f"service worker's cache; with no network at all it is ready in {secs(off)}. The difference is "
-                   f"the page awaiting {' then '.join(calls)} before it sets ready "
-                   + ("(`start()` in home.js awaits `loadSession()` and then `loadVillages(online)`)" if row["page"] == "home"
-                      else "(`start()` in survey.js awaits `loadSession()`)")
-                   + f". Rendering from IndexedDB first and refreshing when the answers come would make a warm "
-                   f"load on a poor signal as fast as offline: about {secs(warm_ready - off)} less at 1x.")
-    # Precache.
+        out += _module_waterfall(name, p) + _first_paint(name, row["cold"]) + _api_waits(name, p)
+        out += _warm_waits(name, row)
+    return out
+
+
+def _offline_ready(row, precache):
+    name = "/app/survey" if row["page"] == "survey" else "/app/"
+    t = row["cold"]["offline_ready_ms"]
+    _, slow = split_worker(row["cold"]["worker"])
+    timed = [w for w in slow if w["end"] is not None]
+    span = (max(w["end"] for w in timed) - min(w["start"] for w in timed)) if timed else None
+    n = len(slow) or len(precache)
+    latency = SLOW_3G["latency"]
+    gain = (n - -(-n // 6)) * latency
+    return (f"The first visit ({name}, Slow 3G) leaves the phone able to work offline only "
+            + (f"after {secs(t)}" if t else "after more than the wait") + f" (ready at "
+            f"{secs(row['cold']['ready_ms'])}): `precache()` in sw.js awaits each of its {n} fetches in turn"
+            + (f", {secs(span)} from the first to the last" if span else "")
+            + f", each at least {latency / 1000:.0f} s of latency. Fetched in parallel (`Promise.all` with the "
+            "same redirect check), 6 at a time per host as Chromium does, they need "
+            f"{-(-n // 6)} round trips instead of {n}: about {gain / 1000:.0f} s less. Until then a surveyor "
+            "who closes the app has no offline shell.")
+
+
+def _findings_precache(report):
+    """How long until a first visit works offline, and the revalidations of the precache."""
+    first = report["first_load"]
     _, precache = split_worker(first["home"]["worker"])
-    for row in report["tti"]:
-        if "offline_ready_ms" not in row["cold"]:
-            continue
-        name = "/app/survey" if row["page"] == "survey" else "/app/"
-        t = row["cold"]["offline_ready_ms"]
-        _, slow = split_worker(row["cold"]["worker"])
-        timed = [w for w in slow if w["end"] is not None]
-        span = (max(w["end"] for w in timed) - min(w["start"] for w in timed)) if timed else None
-        n = len(slow) or len(precache)
-        latency = SLOW_3G["latency"]
-        gain = (n - -(-n // 6)) * latency
-        out.append(f"The first visit ({name}, Slow 3G) leaves the phone able to work offline only "
-                   + (f"after {secs(t)}" if t else "after more than the wait") + f" (ready at "
-                   f"{secs(row['cold']['ready_ms'])}): `precache()` in sw.js awaits each of its {n} fetches in turn"
-                   + (f", {secs(span)} from the first to the last" if span else "")
-                   + f", each at least {latency / 1000:.0f} s of latency. Fetched in parallel (`Promise.all` with the "
-                   "same redirect check), 6 at a time per host as Chromium does, they need "
-                   f"{-(-n // 6)} round trips instead of {n}: about {gain / 1000:.0f} s less. Until then a surveyor "
-                   "who closes the app has no offline shell.")
+    out = [_offline_ready(row, precache) for row in report["tti"] if "offline_ready_ms" in row["cold"]]
     revalidated = [w for w in precache if w["body"] == 0]
     if revalidated:
         out.append(f"The precache re-requests {len(revalidated)} files the page had just downloaded "
@@ -1061,15 +1077,25 @@ def findings(report):
                    "304s (no body) because static files are `Cache-Control: no-cache` with an ETag, but each still "
                    "costs a round trip. The static URLs carry no version, so they cannot be cached for long: every "
                    "visit to the full site revalidates every file.")
-    warm = first["home"]["server_warm"]
+    return out + _sw_update_check(report)
+
+
+def _sw_update_check(report):
+    warm = report["first_load"]["home"]["server_warm"]
     sw_full = [st for st, r in warm if r == "GET /sw.js" and st == "200"]
     sessions = [st for st, r in warm if r == "GET /api/v1/session"]
-    if sw_full:
-        out.append(f"Every warm open of /app/ makes {len(warm)} requests although the shell is cached: the browser's "
-                   f"update check downloads `/sw.js` in full ({fmt_bytes(report['sw_script'][0])} B: `Cache-Control: "
-                   "no-cache` and no ETag, so never a 304) and revalidates its imports, and the page asks "
-                   f"`/api/v1/session` {len(sessions)} times. An ETag on /sw.js (e.g. the asset version it already "
-                   "embeds) would turn the download into a 304. Off the path to interactive.")
+    if not sw_full:
+        return []
+    return [f"Every warm open of /app/ makes {len(warm)} requests although the shell is cached: the browser's "
+            f"update check downloads `/sw.js` in full ({fmt_bytes(report['sw_script'][0])} B: `Cache-Control: "
+            "no-cache` and no ETag, so never a 304) and revalidates its imports, and the page asks "
+            f"`/api/v1/session` {len(sessions)} times. An ETag on /sw.js (e.g. the asset version it already "
+            "embeds) would turn the download into a 304. Off the path to interactive."]
+
+
+def _findings_compression(report):
+    """zstd-3 against gzip and brotli for the small files."""
+    out = []
     # Compression choice.
     comp = report["compression"]
     now = sum(r["zstd-3"] for r in comp)
@@ -1081,6 +1107,12 @@ def findings(report):
                f"{fmt_bytes(br11)} B ({100 * (now - br11) / now:.0f} % less). Setting `COMPRESS_ALGORITHM` to prefer "
                "br with `COMPRESS_BR_LEVEL = 11` for the static files (or precompressing them at build time) saves "
                f"about {fmt_bytes(now - br11)} B per cold survey-page load; the page is within budget either way.")
+    return out
+
+
+def _findings_sync_latency(report):
+    """What the sync time is made of on a throttled line."""
+    out = []
     # Sync.
     for s in report["sync"]:
         if s["profile"] == "none" or not s["seconds"]:
@@ -1096,9 +1128,47 @@ def findings(report):
     return out
 
 
+def findings(report):
+    out = []
+    for part in (_findings_uncompressed, _findings_fetched_twice, _findings_header_overhead,
+                 _findings_critical_path, _findings_precache, _findings_compression, _findings_sync_latency):
+        out += part(report)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------------------------
+
+def measure_all(browser, server, db_path, args, report, started):
+    """Every measurement with one browser, into `report`."""
+    report["machine"] = machine_info(browser.version)
+    phone = Phone(browser, server.base, WorkerThrottle(browser))
+    print("first load, empty cache ...", flush=True)
+    report["first_load"] = {"survey": measure_first_load(phone, server, "survey"),
+                            "home": measure_first_load(phone, server, "home")}
+    report["villages"] = phone.villages
+    warm_repeats = 1 if args.quick else 3
+    report["tti"] = []
+    for which in ("home", "survey"):
+        for cpu in (1, 4):
+            wait_ready = 0.0 if args.quick or which != "home" or cpu != 1 else 150.0
+            print(f"time to interactive, {which}, CPU {cpu}x ... ({time.monotonic() - started:.0f} s)", flush=True)
+            report["tti"].append(measure_tti(phone, which, cpu, warm_repeats, wait_ready))
+    n = args.sync_count
+    runs = [("none", n), ("Fast 3G", 25 if args.quick else n)]
+    if not args.quick:
+        runs.append(("Slow 3G", 10))
+    print(f"sync ... ({time.monotonic() - started:.0f} s)", flush=True)
+    report["sync"] = measure_sync(phone, db_path, runs)
+    hcj = [short(r["url"]) for r in report["first_load"]["survey"]["requests"]
+           if category(r["url"], r["type"]) in ("HTML", "CSS", "JS")]
+    report["compression"] = compression_options(phone, hcj)
+    report["sw_script"] = encoded_size(server.port, "/sw.js")
+    report["manifest"] = encoded_size(server.port, "/static/manifest.webmanifest")
+    report["worker_throttle_errors"] = phone.throttle.errors()
+    report["worker_throttle_lag_ms"] = phone.throttle.lags_ms
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1122,38 +1192,13 @@ def main(argv=None):
     url = f"sqlite:///{db_path}"
     print(f"database and logs in {workdir}", flush=True)
     prepare_database(url)
-    server = Gunicorn(url, args.workers, workdir / "gunicorn.log")
+    server = Server(url, args.workers, workdir / "gunicorn.log")
     report = {"quick": args.quick, "workers": args.workers, "sync_count": args.sync_count}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                report["machine"] = machine_info(browser.version)
-                phone = Phone(browser, server.base, WorkerThrottle(browser))
-                print("first load, empty cache ...", flush=True)
-                report["first_load"] = {"survey": measure_first_load(phone, server, "survey"),
-                                        "home": measure_first_load(phone, server, "home")}
-                report["villages"] = phone.villages
-                warm_repeats = 1 if args.quick else 3
-                report["tti"] = []
-                for which in ("home", "survey"):
-                    for cpu in (1, 4):
-                        wait_ready = 0.0 if args.quick or which != "home" or cpu != 1 else 150.0
-                        print(f"time to interactive, {which}, CPU {cpu}x ... ({time.monotonic() - started:.0f} s)", flush=True)
-                        report["tti"].append(measure_tti(phone, which, cpu, warm_repeats, wait_ready))
-                n = args.sync_count
-                runs = [("none", n), ("Fast 3G", 25 if args.quick else n)]
-                if not args.quick:
-                    runs.append(("Slow 3G", 10))
-                print(f"sync ... ({time.monotonic() - started:.0f} s)", flush=True)
-                report["sync"] = measure_sync(phone, db_path, runs)
-                hcj = [short(r["url"]) for r in report["first_load"]["survey"]["requests"]
-                       if category(r["url"], r["type"]) in ("HTML", "CSS", "JS")]
-                report["compression"] = compression_options(phone, hcj)
-                report["sw_script"] = encoded_size(server.port, "/sw.js")
-                report["manifest"] = encoded_size(server.port, "/static/manifest.webmanifest")
-                report["worker_throttle_errors"] = phone.throttle.errors()
-                report["worker_throttle_lag_ms"] = phone.throttle.lags_ms
+                measure_all(browser, server, db_path, args, report, started)
             finally:
                 browser.close()
     finally:

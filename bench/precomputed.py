@@ -43,7 +43,6 @@ import cProfile
 import datetime as dt
 import math
 import os
-import platform
 import pstats
 import random
 import statistics
@@ -56,13 +55,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.evaluate_db import _cpu_model, _insert  # noqa: E402  (Core inserts a batch at a time; the CPU name)
-from bench.ingest import fresh_postgres  # noqa: E402
+from bench.common import (  # noqa: E402
+    PASSWORD, app_for, core_insert, fresh_postgres, machine_line, percentile, write_out,
+)
 
 YEAR = 2026
 INSERT_BATCH = 5000
 PG_DB = "village_survey_precomputed_bench"
-PASSWORD = "bench-password-1"
 GOAL_COUNTY_MS = 300.0
 GOAL_CITY_MS = 1000.0
 GOAL_APPROVAL_MS = 50.0
@@ -77,10 +76,8 @@ REVIEWER, VIEWER, ADMIN = 1, 2, 3  # user ids
 
 
 def _app(url):
-    from village_survey import create_app
-
     # No CSRF form tokens to scrape: the benchmark posts its login directly.
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
+    return app_for(url, WTF_CSRF_ENABLED=False)
 
 
 # ---------------------------------------------------------------- building the databases
@@ -109,6 +106,140 @@ def _statuses(rng, count):
     return statuses
 
 
+def _areas(plan):
+    """Rows of the counties, townships and villages of a plan (villages with their county_id)."""
+    counties, townships, villages = [], [], []
+    for cn, (code, _size) in enumerate(plan, 1):
+        counties.append({"id": cn, "code": code, "name": f"县{code}"})
+        for t in range(TOWNSHIPS_PER_COUNTY):
+            tid = len(townships) + 1
+            townships.append({"id": tid, "code": f"{code}{100 + t:03d}", "name": f"{code}镇{t + 1}",
+                              "county_id": cn})
+            for v in range(VILLAGES_PER_TOWNSHIP):
+                villages.append({"id": len(villages) + 1, "code": f"{code}{100 + t:03d}{200 + v:03d}",
+                                 "name": f"{code}-{t + 1}村{v + 1}", "township_id": tid,
+                                 "county_id": cn, "registered_households": 0})
+    return counties, townships, villages
+
+
+def _village_sizes(plan, villages, rng):
+    """Surveys per village id (villages of different sizes); sets the villages' registered
+    households a little above the surveyed ones."""
+    by_county = defaultdict(list)
+    for village in villages:
+        by_county[village["county_id"]].append(village)
+    sizes = {}
+    for cn, (_code, size) in enumerate(plan, 1):
+        members = by_county[cn]
+        picks = rng.choices(range(len(members)), weights=[rng.uniform(0.4, 1.6) for _ in members], k=size)
+        for index in picks:
+            sizes[members[index]["id"]] = sizes.get(members[index]["id"], 0) + 1
+    for village in villages:
+        village["registered_households"] = int(sizes.get(village["id"], 0) / rng.uniform(0.8, 1.0)) + 1
+    return sizes
+
+
+def _users(townships):
+    """Rows of the reviewer, the city viewer, the admin and a surveyor per county; {county: surveyor id}."""
+    from village_survey.accounts.models import User
+
+    probe = User(username="probe", role="reviewer")
+    probe.set_password(PASSWORD)
+    users = [{"id": REVIEWER, "username": "bench-reviewer", "role": "reviewer", "county_id": 1},
+             {"id": VIEWER, "username": "bench-city-viewer", "role": "viewer"},
+             {"id": ADMIN, "username": "bench-admin", "role": "admin"}]
+    first_township = {}
+    for township in townships:
+        first_township.setdefault(township["county_id"], township["id"])
+    surveyor_of = {cn: 3 + cn for cn in first_township}  # one surveyor per county submits its surveys
+    users += [{"id": surveyor_of[cn], "username": f"bench-surveyor-{cn}", "role": "surveyor",
+               "township_id": tid} for cn, tid in first_township.items()]
+    for row in users:
+        row.update(password_hash=probe.password_hash, session_token=f"{row['id']:032d}", active=True,
+                   county_id=row.get("county_id"), township_id=row.get("township_id"))
+    return users, surveyor_of
+
+
+NOW = dt.datetime(YEAR, 11, 30, 2, 0)
+
+
+def _survey_row(rng, household_id, status, answers, surveyor):
+    started_at = NOW - dt.timedelta(minutes=rng.randint(60, 120 * 24 * 60))
+    sent = status != "draft"
+    submitted_at = started_at + dt.timedelta(minutes=rng.randint(10, 3 * 24 * 60)) if sent else None
+    decided = status in ("approved", "returned")
+    return {
+        "uuid": f"00000000-0000-4000-8000-{household_id:012d}", "household_id": household_id,
+        "year": YEAR, "form_version": 1, "status": status,
+        "answers": answers, "content_hash": "0" * 64,
+        "revision": 3 if decided else 2 if sent else 1, "created_by_id": surveyor,
+        "created_at": started_at, "started_at": started_at,
+        "updated_at": submitted_at or started_at, "submitted_at": submitted_at,
+        "submitted_by_id": surveyor if sent else None, "flags": [],
+        "reviewed_by_id": REVIEWER if decided else None,
+        "reviewed_at": submitted_at + dt.timedelta(days=1) if decided else None}
+
+
+def _last_year_row(household_id, answers, surveyor):
+    return {
+        "uuid": f"00000000-0000-4000-9000-{household_id:012d}", "household_id": household_id,
+        "year": YEAR - 1, "form_version": 1, "status": "approved",
+        "answers": answers, "content_hash": "0" * 64,
+        "revision": 3, "created_by_id": surveyor, "created_at": NOW - dt.timedelta(days=365),
+        "updated_at": NOW - dt.timedelta(days=300), "submitted_at": NOW - dt.timedelta(days=360),
+        "submitted_by_id": surveyor, "flags": []}
+
+
+def _village_surveys(rng, village, size, first_household, surveyor):
+    """(household, this year's survey, last year's survey or None) rows of one village."""
+    from village_survey.surveys.demo import DemoHousehold, demo_answers
+
+    answer_sets = [demo_answers(rng, DemoHousehold(n, village["code"], f"{n}号", "户主"), YEAR)
+                   for n in range(ANSWER_SETS_PER_VILLAGE)]
+    for n, status in enumerate(_statuses(rng, size)):
+        household_id = first_household + n
+        household = {"id": household_id, "village_id": village["id"],
+                     "house_number": f"{n // 20 + 1}组{n % 20 + 1}号", "head_name": "户主"}
+        survey = _survey_row(rng, household_id, status, answer_sets[n % ANSWER_SETS_PER_VILLAGE], surveyor)
+        last = None
+        if rng.random() < LAST_YEAR_SHARE:
+            last = _last_year_row(household_id, answer_sets[(n + 1) % ANSWER_SETS_PER_VILLAGE], surveyor)
+        yield household, survey, last
+
+
+def _insert_surveys(db, villages, sizes, surveyor_of, rng):
+    """Every village's households and surveys, a batch at a time: (this year, last year)."""
+    from sqlalchemy import insert
+
+    from village_survey.areas.models import Household
+    from village_survey.surveys.models import Survey
+
+    household_id = this_year = last_year = 0
+    household_rows, survey_rows, last_rows = [], [], []
+    for village in villages:
+        size = sizes.get(village["id"], 0)
+        if not size:
+            continue
+        for household, survey, last in _village_surveys(rng, village, size, household_id + 1,
+                                                        surveyor_of[village["county_id"]]):
+            household_id += 1
+            this_year += 1
+            household_rows.append(household)
+            survey_rows.append(survey)
+            if last is not None:
+                last_year += 1
+                last_rows.append(last)
+            if len(survey_rows) >= INSERT_BATCH:
+                core_insert(db, Household, Survey, household_rows, survey_rows)
+                if len(last_rows) >= INSERT_BATCH:
+                    db.session.execute(insert(Survey.__table__), last_rows)
+                    last_rows.clear()
+    core_insert(db, Household, Survey, household_rows, survey_rows)
+    if last_rows:
+        db.session.execute(insert(Survey.__table__), last_rows)
+    return this_year, last_year
+
+
 def build(url, dataset, scale, seed):
     """A database at the head migration with the dataset's counties; (seconds, surveys this
     year, surveys last year)."""
@@ -116,10 +247,8 @@ def build(url, dataset, scale, seed):
     from sqlalchemy import insert
 
     from village_survey.accounts.models import User
-    from village_survey.areas.models import County, Household, Township, Village
+    from village_survey.areas.models import County, Township, Village
     from village_survey.extensions import db
-    from village_survey.surveys.demo import DemoHousehold, demo_answers
-    from village_survey.surveys.models import Survey
 
     app = _app(url)
     rng = random.Random(seed)
@@ -127,96 +256,15 @@ def build(url, dataset, scale, seed):
     plan = _plan(dataset, scale, rng)
     with app.app_context():
         upgrade()
-        counties, townships, villages = [], [], []
-        for cn, (code, _size) in enumerate(plan, 1):
-            counties.append({"id": cn, "code": code, "name": f"县{code}"})
-            for t in range(TOWNSHIPS_PER_COUNTY):
-                tid = len(townships) + 1
-                townships.append({"id": tid, "code": f"{code}{100 + t:03d}", "name": f"{code}镇{t + 1}",
-                                  "county_id": cn})
-                for v in range(VILLAGES_PER_TOWNSHIP):
-                    villages.append({"id": len(villages) + 1, "code": f"{code}{100 + t:03d}{200 + v:03d}",
-                                     "name": f"{code}-{t + 1}村{v + 1}", "township_id": tid,
-                                     "county_id": cn, "registered_households": 0})
-        by_county = defaultdict(list)
-        for village in villages:
-            by_county[village["county_id"]].append(village)
-        # villages of different sizes; registered households a little above the surveyed ones
-        sizes = {}
-        for cn, (_code, size) in enumerate(plan, 1):
-            members = by_county[cn]
-            picks = rng.choices(range(len(members)), weights=[rng.uniform(0.4, 1.6) for _ in members], k=size)
-            for index in picks:
-                sizes[members[index]["id"]] = sizes.get(members[index]["id"], 0) + 1
-        for village in villages:
-            village["registered_households"] = int(sizes.get(village["id"], 0) / rng.uniform(0.8, 1.0)) + 1
+        counties, townships, villages = _areas(plan)
+        sizes = _village_sizes(plan, villages, rng)
         db.session.execute(insert(County.__table__), counties)
         db.session.execute(insert(Township.__table__), townships)
         db.session.execute(insert(Village.__table__),
                            [{k: v for k, v in row.items() if k != "county_id"} for row in villages])
-        probe = User(username="probe", role="reviewer")
-        probe.set_password(PASSWORD)
-        users = [{"id": REVIEWER, "username": "bench-reviewer", "role": "reviewer", "county_id": 1},
-                 {"id": VIEWER, "username": "bench-city-viewer", "role": "viewer"},
-                 {"id": ADMIN, "username": "bench-admin", "role": "admin"}]
-        first_township = {}
-        for township in townships:
-            first_township.setdefault(township["county_id"], township["id"])
-        surveyor_of = {cn: 3 + cn for cn in first_township}  # one surveyor per county submits its surveys
-        users += [{"id": surveyor_of[cn], "username": f"bench-surveyor-{cn}", "role": "surveyor",
-                   "township_id": tid} for cn, tid in first_township.items()]
-        for row in users:
-            row.update(password_hash=probe.password_hash, session_token=f"{row['id']:032d}", active=True,
-                       county_id=row.get("county_id"), township_id=row.get("township_id"))
+        users, surveyor_of = _users(townships)
         db.session.execute(insert(User.__table__), users)
-
-        now = dt.datetime(YEAR, 11, 30, 2, 0)
-        household_id = 0
-        this_year = last_year = 0
-        household_rows, survey_rows, last_rows = [], [], []
-        for village in villages:
-            size = sizes.get(village["id"], 0)
-            if not size:
-                continue
-            answer_sets = [demo_answers(rng, DemoHousehold(n, village["code"], f"{n}号", "户主"), YEAR)
-                           for n in range(ANSWER_SETS_PER_VILLAGE)]
-            surveyor = surveyor_of[village["county_id"]]
-            for n, status in enumerate(_statuses(rng, size)):
-                household_id += 1
-                this_year += 1
-                household_rows.append({"id": household_id, "village_id": village["id"],
-                                       "house_number": f"{n // 20 + 1}组{n % 20 + 1}号", "head_name": "户主"})
-                started_at = now - dt.timedelta(minutes=rng.randint(60, 120 * 24 * 60))
-                sent = status != "draft"
-                submitted_at = started_at + dt.timedelta(minutes=rng.randint(10, 3 * 24 * 60)) if sent else None
-                decided = status in ("approved", "returned")
-                survey_rows.append({
-                    "uuid": f"00000000-0000-4000-8000-{household_id:012d}", "household_id": household_id,
-                    "year": YEAR, "form_version": 1, "status": status,
-                    "answers": answer_sets[n % ANSWER_SETS_PER_VILLAGE], "content_hash": "0" * 64,
-                    "revision": 3 if decided else 2 if sent else 1, "created_by_id": surveyor,
-                    "created_at": started_at, "started_at": started_at,
-                    "updated_at": submitted_at or started_at, "submitted_at": submitted_at,
-                    "submitted_by_id": surveyor if sent else None, "flags": [],
-                    "reviewed_by_id": REVIEWER if decided else None,
-                    "reviewed_at": submitted_at + dt.timedelta(days=1) if decided else None})
-                if rng.random() < LAST_YEAR_SHARE:
-                    last_year += 1
-                    last_rows.append({
-                        "uuid": f"00000000-0000-4000-9000-{household_id:012d}", "household_id": household_id,
-                        "year": YEAR - 1, "form_version": 1, "status": "approved",
-                        "answers": answer_sets[(n + 1) % ANSWER_SETS_PER_VILLAGE], "content_hash": "0" * 64,
-                        "revision": 3, "created_by_id": surveyor, "created_at": now - dt.timedelta(days=365),
-                        "updated_at": now - dt.timedelta(days=300), "submitted_at": now - dt.timedelta(days=360),
-                        "submitted_by_id": surveyor, "flags": []})
-                if len(survey_rows) >= INSERT_BATCH:
-                    _insert(db, Household, Survey, household_rows, survey_rows)
-                    if len(last_rows) >= INSERT_BATCH:
-                        db.session.execute(insert(Survey.__table__), last_rows)
-                        last_rows.clear()
-        _insert(db, Household, Survey, household_rows, survey_rows)
-        if last_rows:
-            db.session.execute(insert(Survey.__table__), last_rows)
+        this_year, last_year = _insert_surveys(db, villages, sizes, surveyor_of, rng)
         db.session.commit()
         _analyze(db, url)
     return time.perf_counter() - started, this_year, last_year
@@ -262,10 +310,6 @@ def _login(app, username):
     return client
 
 
-def _percentile(ordered, share):
-    return ordered[max(0, math.ceil(len(ordered) * share) - 1)]
-
-
 def _clear_chart_cache():
     """The dashboard's charts are drawn once per distinct input and kept in the process: after an
     approval (or in another worker) they are drawn again. None if there is no such cache."""
@@ -294,7 +338,7 @@ def _timed(client, path, repeat, warmup=3, before=None):
         if response.status_code != 200:
             return {"error": response.status_code}
     times.sort()
-    return {"median_ms": statistics.median(times), "p95_ms": _percentile(times, 0.95), "runs": repeat,
+    return {"median_ms": statistics.median(times), "p95_ms": percentile(times, 0.95), "runs": repeat,
             "bytes": len(response.get_data())}
 
 
@@ -507,7 +551,7 @@ def measure_approvals(url, count):
         return statistics.median(f[key] for f in figures)
 
     def p95(key):
-        return _percentile(sorted(f[key] for f in figures), 0.95)
+        return percentile(sorted(f[key] for f in figures), 0.95)
 
     part_names = sorted({name for f in figures for name in f["parts"]})
     return {"approvals": len(figures), "villages": len(set(picked)),
@@ -560,18 +604,109 @@ def check_figures(url):
 # ---------------------------------------------------------------- report
 
 
-def _machine():
-    try:
-        kib = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal")))
-        ram = f"{kib / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, StopIteration, ValueError):
-        ram = "RAM unknown"
-    return f"{_cpu_model()}, {os.cpu_count()} cores, {ram}, Python {platform.python_version()}"
-
-
 def _verdict(value, goal):
     return "PASS" if value <= goal else "FAIL"
+
+
+def _per_run(runs, dataset, cell):
+    """A cell per run: cell(the run's figures of the dataset), or "–" where the run lacks it."""
+    return [cell(r["datasets"][dataset]) if dataset in r["datasets"] else "–" for r in runs]
+
+
+def _page_cell(p):
+    if "error" in p:
+        return f"answered {p['error']} **FAIL**"
+    verdict = f" **{_verdict(p['median_ms'], p['goal_ms'])}**" if p["goal_ms"] else ""
+    return f"{p['median_ms']:.0f} ms (p95 {p['p95_ms']:.0f}){verdict}"
+
+
+def _update_cell(d):
+    x = d["approvals"]
+    return (f"{x['survey_changed_ms']:.1f} ms (p95 {x['survey_changed_p95_ms']:.1f}) "
+            f"**{_verdict(x['survey_changed_ms'], GOAL_APPROVAL_MS)}**")
+
+
+def _dataset_rows(runs, dataset, row):
+    """The table's rows of one dataset: generation, rebuild, pages, approvals, check."""
+    present = [r for r in runs if dataset in r["datasets"]]
+    if not present:
+        return
+    first = present[0]["datasets"][dataset]
+    row(f"{dataset}: generation ({first['surveys']:,} + {first['last_year']:,} last year)", "–",
+        _per_run(runs, dataset, lambda d: f"{d['build_seconds']:.0f} s"))
+    row(f"{dataset}: `precomputed.rebuild` ({first['rebuild']['surveys']:,} approved, "
+        f"{first['rebuild']['workers']} workers)", "–",
+        _per_run(runs, dataset, lambda d: f"{d['rebuild']['seconds']:.1f} s "
+                                          f"({d['rebuild']['per_second']:,.0f} surveys/s)"))
+    for n, page in enumerate(first["pages"]):
+        goal = f"≤ {page['goal_ms']:g} ms" if page["goal_ms"] else "–"
+        row(f"{dataset}: {page['page']}", goal, _per_run(runs, dataset, lambda d, n=n: _page_cell(d["pages"][n])))
+    a = first["approvals"]
+    row(f"{dataset}: approval, aggregates' update (`survey_changed`), median of {a['approvals']}",
+        f"≤ {GOAL_APPROVAL_MS:g} ms", _per_run(runs, dataset, _update_cell))
+    row(f"{dataset}: approval + commit, whole", "–",
+        _per_run(runs, dataset, lambda d: f"{d['approvals']['total_ms']:.1f} ms "
+                                          f"(p95 {d['approvals']['total_p95_ms']:.1f})"))
+    row(f"{dataset}: stored figures = fresh scoring (every area of {YEAR})", "equal",
+        _per_run(runs, dataset, lambda d: "OK" if d["check"]["ok"] else "**FAIL**"))
+
+
+def _profile_table(runs):
+    lines = []
+    lines.append("")
+    lines.append("Where the pages' time goes (5 requests under cProfile, per request; SQL is the driver's "
+                 "execute and fetch; cProfile slows Python down, so the parts add up to more than the median):")
+    lines.append("")
+    lines.append("| backend | page | profiled | SQL (queries) | JSON decoding | charts | template |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for r in runs:
+        for dataset, d in r["datasets"].items():
+            for p in d["pages"]:
+                f = p["profile"]
+                if f is None:
+                    continue
+                lines.append(f"| {r['backend']} | {dataset}: {p['page']} | {f['profiled_ms']:.0f} ms | "
+                             f"{f['sql_ms']:.0f} ms ({f['queries']:.0f}) | {f['json_ms']:.0f} ms | "
+                             f"{f['charts_ms']:.0f} ms | {f['template_ms']:.0f} ms |")
+    return lines
+
+
+def _approval_notes(runs, skipped):
+    lines = []
+    lines.append("")
+    for r in runs:
+        for dataset, d in r["datasets"].items():
+            a = d["approvals"]
+            parts = ", ".join(f"{name.lstrip('_')} {ms:.1f}" for name, ms in sorted(a["parts"].items(),
+                                                                                     key=lambda kv: -kv[1]))
+            check = d["check"]
+            levels = ", ".join(f"{level} {n - bad}/{n}" for level, (n, bad) in check["levels"].items())
+            lines.append(f"- {r['backend']}, {dataset}: approval parts (median ms, inclusive: upsert is inside "
+                         f"the refreshes): {parts}; commit {a['commit_ms']:.1f} ms. Stored = fresh: {levels}"
+                         + (f" (first difference: {check['first_difference']})" if check["first_difference"] else "")
+                         + f"; the fresh scoring took {check['fresh_seconds']:.1f} s.")
+    for backend, reason in skipped.items():
+        lines.append(f"- {backend}: skipped ({reason}).")
+    return lines
+
+
+def _slow_pages(runs):
+    """The pages over their goal, and the dashboards drawn anew: where their time goes."""
+    lines = []
+    # the pages over their goal, and the dashboards drawn anew: where their time goes
+    slow = [(r["backend"], dataset, p) for r in runs for dataset, d in r["datasets"].items() for p in d["pages"]
+            if (p["goal_ms"] and p["median_ms"] > p["goal_ms"]) or "drawn anew" in p["page"]]
+    for backend, dataset, p in slow:
+        if p["profile"] is None:
+            continue
+        lines.append("")
+        over = "Slow" if p["goal_ms"] else "Profile"
+        lines.append(f"{over}: {backend}, {dataset}: {p['page']} ({p['median_ms']:.0f} ms); the app's functions "
+                     "by cumulative time per request (under cProfile):")
+        lines.append("")
+        for ms, calls, name in p["profile"]["top"]:
+            lines.append(f"    {ms:7.1f} ms  {calls:8.1f}×  {name}")
+    return lines
 
 
 def report(runs, skipped, scale):
@@ -579,7 +714,7 @@ def report(runs, skipped, scale):
     lines = [
         "## Precomputed evaluations and dashboards (`bench/precomputed.py`, issue 11)",
         "",
-        f"{today}. Machine: {_machine()}; load average {os.getloadavg()[0]:.1f} at the end (other agents' "
+        f"{today}. Machine: {machine_line()}; load average {os.getloadavg()[0]:.1f} at the end (other agents' "
         "processes shared the cores). "
         + ("**Quick run: a tenth of the sizes.** " if scale != 1 else "")
         + f"Goals: the county evaluation list and the county dashboard ≤ {GOAL_COUNTY_MS:g} ms for "
@@ -607,86 +742,8 @@ def report(runs, skipped, scale):
         lines.append(f"| {label} | {goal} | " + " | ".join(cells) + " |")
 
     for dataset in ("county", "city"):
-        present = [r for r in runs if dataset in r["datasets"]]
-        if not present:
-            continue
-        first = present[0]["datasets"][dataset]
-        row(f"{dataset}: generation ({first['surveys']:,} + {first['last_year']:,} last year)", "–",
-            [f"{r['datasets'][dataset]['build_seconds']:.0f} s" if dataset in r["datasets"] else "–" for r in runs])
-        row(f"{dataset}: `precomputed.rebuild` ({first['rebuild']['surveys']:,} approved, "
-            f"{first['rebuild']['workers']} workers)", "–",
-            [f"{r['datasets'][dataset]['rebuild']['seconds']:.1f} s "
-             f"({r['datasets'][dataset]['rebuild']['per_second']:,.0f} surveys/s)" if dataset in r["datasets"]
-             else "–" for r in runs])
-        for n, page in enumerate(first["pages"]):
-            goal = f"≤ {page['goal_ms']:g} ms" if page["goal_ms"] else "–"
-            cells = []
-            for r in runs:
-                if dataset not in r["datasets"]:
-                    cells.append("–")
-                    continue
-                p = r["datasets"][dataset]["pages"][n]
-                if "error" in p:
-                    cells.append(f"answered {p['error']} **FAIL**")
-                    continue
-                verdict = f" **{_verdict(p['median_ms'], p['goal_ms'])}**" if p["goal_ms"] else ""
-                cells.append(f"{p['median_ms']:.0f} ms (p95 {p['p95_ms']:.0f}){verdict}")
-            row(f"{dataset}: {page['page']}", goal, cells)
-        a = first["approvals"]
-        row(f"{dataset}: approval, aggregates' update (`survey_changed`), median of {a['approvals']}", 
-            f"≤ {GOAL_APPROVAL_MS:g} ms",
-            [(lambda x: f"{x['survey_changed_ms']:.1f} ms (p95 {x['survey_changed_p95_ms']:.1f}) "
-                        f"**{_verdict(x['survey_changed_ms'], GOAL_APPROVAL_MS)}**")(r["datasets"][dataset]["approvals"])
-             if dataset in r["datasets"] else "–" for r in runs])
-        row(f"{dataset}: approval + commit, whole", "–",
-            [f"{r['datasets'][dataset]['approvals']['total_ms']:.1f} ms "
-             f"(p95 {r['datasets'][dataset]['approvals']['total_p95_ms']:.1f})" if dataset in r["datasets"]
-             else "–" for r in runs])
-        row(f"{dataset}: stored figures = fresh scoring (every area of {YEAR})", "equal",
-            [("OK" if r["datasets"][dataset]["check"]["ok"] else "**FAIL**") if dataset in r["datasets"] else "–"
-             for r in runs])
-    lines.append("")
-    lines.append("Where the pages' time goes (5 requests under cProfile, per request; SQL is the driver's "
-                 "execute and fetch; cProfile slows Python down, so the parts add up to more than the median):")
-    lines.append("")
-    lines.append("| backend | page | profiled | SQL (queries) | JSON decoding | charts | template |")
-    lines.append("|---|---|---|---|---|---|---|")
-    for r in runs:
-        for dataset, d in r["datasets"].items():
-            for p in d["pages"]:
-                f = p["profile"]
-                if f is None:
-                    continue
-                lines.append(f"| {r['backend']} | {dataset}: {p['page']} | {f['profiled_ms']:.0f} ms | "
-                             f"{f['sql_ms']:.0f} ms ({f['queries']:.0f}) | {f['json_ms']:.0f} ms | "
-                             f"{f['charts_ms']:.0f} ms | {f['template_ms']:.0f} ms |")
-    lines.append("")
-    for r in runs:
-        for dataset, d in r["datasets"].items():
-            a = d["approvals"]
-            parts = ", ".join(f"{name.lstrip('_')} {ms:.1f}" for name, ms in sorted(a["parts"].items(),
-                                                                                     key=lambda kv: -kv[1]))
-            check = d["check"]
-            levels = ", ".join(f"{level} {n - bad}/{n}" for level, (n, bad) in check["levels"].items())
-            lines.append(f"- {r['backend']}, {dataset}: approval parts (median ms, inclusive: upsert is inside "
-                         f"the refreshes): {parts}; commit {a['commit_ms']:.1f} ms. Stored = fresh: {levels}"
-                         + (f" (first difference: {check['first_difference']})" if check["first_difference"] else "")
-                         + f"; the fresh scoring took {check['fresh_seconds']:.1f} s.")
-    for backend, reason in skipped.items():
-        lines.append(f"- {backend}: skipped ({reason}).")
-    # the pages over their goal, and the dashboards drawn anew: where their time goes
-    slow = [(r["backend"], dataset, p) for r in runs for dataset, d in r["datasets"].items() for p in d["pages"]
-            if (p["goal_ms"] and p["median_ms"] > p["goal_ms"]) or "drawn anew" in p["page"]]
-    for backend, dataset, p in slow:
-        if p["profile"] is None:
-            continue
-        lines.append("")
-        over = "Slow" if p["goal_ms"] else "Profile"
-        lines.append(f"{over}: {backend}, {dataset}: {p['page']} ({p['median_ms']:.0f} ms); the app's functions "
-                     "by cumulative time per request (under cProfile):")
-        lines.append("")
-        for ms, calls, name in p["profile"]["top"]:
-            lines.append(f"    {ms:7.1f} ms  {calls:8.1f}×  {name}")
+        _dataset_rows(runs, dataset, row)
+    lines += _profile_table(runs) + _approval_notes(runs, skipped) + _slow_pages(runs)
     return "\n".join(lines) + "\n"
 
 
@@ -746,8 +803,29 @@ def run_dataset(url, dataset, scale, seed):
             "pages": pages, "approvals": approvals, "check": check}
 
 
-def main():
-    global ARGS
+def run_backend(backend, datasets, folder, scale, skipped):
+    """Each dataset on one backend, in a database of its own: the run's figures."""
+    run = {"backend": "sqlite" if backend == "sqlite" else "postgresql", "datasets": {}}
+    for dataset in datasets:
+        print(f"{backend}, {dataset}:", file=sys.stderr)
+        if backend == "sqlite":
+            url, drop = f"sqlite:///{folder / (dataset + '.db')}", None
+        else:
+            url, drop, reason = fresh_postgres(ARGS.postgres, PG_DB)
+            if url is None:
+                skipped["postgresql"] = reason
+                break
+        try:
+            run["datasets"][dataset] = run_dataset(url, dataset, scale, ARGS.seed)
+        finally:
+            if drop is not None:
+                drop()
+            for path in folder.glob(f"{dataset}.db*"):
+                path.unlink()
+    return run
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--datasets", default="county,city")
@@ -756,10 +834,16 @@ def main():
     parser.add_argument("--approvals", type=int, default=30)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, 15 timed requests")
-    ARGS = args = parser.parse_args()
-    scale = 0.1 if args.quick else 1.0
+    args = parser.parse_args()
     if args.quick:
         args.repeat = min(args.repeat, 15)
+    return args
+
+
+def main():
+    global ARGS
+    ARGS = args = parse_args()
+    scale = 0.1 if args.quick else 1.0
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip() in ("county", "city")]
 
@@ -767,23 +851,7 @@ def main():
     runs, skipped = [], {}
     try:
         for backend in backends:
-            run = {"backend": "sqlite" if backend == "sqlite" else "postgresql", "datasets": {}}
-            for dataset in datasets:
-                print(f"{backend}, {dataset}:", file=sys.stderr)
-                if backend == "sqlite":
-                    url, drop = f"sqlite:///{folder / (dataset + '.db')}", None
-                else:
-                    url, drop, reason = fresh_postgres(args.postgres, PG_DB)
-                    if url is None:
-                        skipped["postgresql"] = reason
-                        break
-                try:
-                    run["datasets"][dataset] = run_dataset(url, dataset, scale, args.seed)
-                finally:
-                    if drop is not None:
-                        drop()
-                    for path in folder.glob(f"{dataset}.db*"):
-                        path.unlink()
+            run = run_backend(backend, datasets, folder, scale, skipped)
             if run["datasets"]:
                 runs.append(run)
     finally:
@@ -791,9 +859,7 @@ def main():
             path.unlink()
         folder.rmdir()
     section = report(runs, skipped, scale)
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "precomputed.md").write_text(section, encoding="utf-8")
+    write_out("precomputed.md", section)
     print(section)
     for line in summary_lines(runs):
         print(line)

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import PASSWORD, SurveyMaker, seed  # noqa: E402
+from bench.common import PASSWORD, SurveyMaker, seed  # noqa: E402
 
 
 def login(client, username):

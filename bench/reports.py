@@ -33,7 +33,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import app_for, cpu_model, write_out  # noqa: E402
 
 GOALS = {"village": 1.5, "county": 15.0, "city": 60.0}
 GOAL_MB = 600
@@ -83,14 +86,13 @@ def peak_mb() -> float:
 def render_in_this_process(url: str, kind: str, ident: int | None, out: str) -> dict:
     """Render one report twice (cold, then warm with the drawing caches cleared)."""
     started = time.perf_counter()
-    from village_survey import create_app
     from village_survey.dashboards import drawing
     from village_survey.evaluations.precomputed import CITY, Area
     from village_survey.evaluations.services import criteria_named
     from village_survey.maps import services as maps
     from village_survey.reports.render import render_report
 
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    app = app_for(url)
     imports = time.perf_counter() - started
     runs = []
     with app.app_context():
@@ -132,9 +134,7 @@ def render_elsewhere(url: str, kind: str, ident: int | None, out: str) -> dict:
 
 
 def _cpu() -> str:
-    from bench.evaluate_db import _cpu_model
-
-    return f"{_cpu_model()}, {os.cpu_count()} cores"
+    return f"{cpu_model()}, {os.cpu_count()} cores"
 
 
 def markdown(results: list[dict], datasets: dict, quick: bool) -> str:
@@ -188,9 +188,7 @@ def main() -> None:
             print(f"building {dataset} …", file=sys.stderr)
             datasets[dataset] = build(url, dataset, scale, args.seed)
             if dataset == "county":
-                from bench.precomputed import _app
-
-                village, approved = _pick_village(_app(url))
+                village, approved = _pick_village(app_for(url))
                 result = render_elsewhere(url, "village", village, str(folder / "village.pdf"))
                 result["label"] = f"village ({approved} approved surveys)"
                 results.append(result)
@@ -204,9 +202,7 @@ def main() -> None:
             print(json.dumps(results[-1]), file=sys.stderr)
         text = markdown(results, datasets, args.quick)
         print(text)
-        out = ROOT / "bench" / "out"
-        out.mkdir(exist_ok=True)
-        (out / "reports.md").write_text(text, encoding="utf-8")
+        write_out("reports.md", text)
     finally:
         if args.keep:
             print(f"kept {folder}", file=sys.stderr)

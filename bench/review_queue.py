@@ -37,14 +37,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.evaluate_db import _cpu_model, _insert  # noqa: E402  (Core inserts a batch at a time; the CPU name)
-from bench.ingest import fresh_postgres  # noqa: E402
+from bench.common import PASSWORD, app_for, core_insert, cpu_model, fresh_postgres, percentile, write_out  # noqa: E402
 
 GOAL_MS = 300.0
 YEAR = 2026
 INSERT_BATCH = 5000
 PG_DB = "village_survey_review_bench"
-PASSWORD = "bench-password-1"
 TOWNSHIPS = 10
 VILLAGES_PER_TOWNSHIP = 10
 FLAGS = (  # (share of surveys, flag) as the server would have computed them
@@ -58,10 +56,8 @@ FLAGS = (  # (share of surveys, flag) as the server would have computed them
 
 
 def _app(url):
-    from village_survey import create_app
-
     # No CSRF form tokens to scrape: the benchmark posts its login and bulk approval directly.
-    return create_app("testing", SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
+    return app_for(url, WTF_CSRF_ENABLED=False)
 
 
 # ---------------------------------------------------------------- building the databases
@@ -147,8 +143,8 @@ def build(url, surveys, submitted, seed):
                     "updated_at": submitted_at or started_at, "submitted_at": submitted_at,
                     "submitted_by_id": 2 + township_id if sent else None, "flags": _flags(rng)})
                 if len(survey_rows) >= INSERT_BATCH:
-                    _insert(db, Household, Survey, household_rows, survey_rows)
-        _insert(db, Household, Survey, household_rows, survey_rows)
+                    core_insert(db, Household, Survey, household_rows, survey_rows)
+        core_insert(db, Household, Survey, household_rows, survey_rows)
         # Last year's approved surveys of every tenth farmhouse of the county: "changed since last
         # year" and the survey page's last-year answers have something to read.
         last_year = [{"uuid": f"00000000-0000-4000-9000-{n:012d}", "household_id": n, "year": YEAR - 1,
@@ -183,7 +179,7 @@ def _timed(client, method, path, repeat, warmup=3, expect=200, **kwargs):
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == expect, (path, response.status_code)
     times.sort()
-    return {"median_ms": statistics.median(times), "p95_ms": times[max(0, int(len(times) * 0.95) - 1)],
+    return {"median_ms": statistics.median(times), "p95_ms": percentile(times, 0.95, "floor"),
             "runs": repeat}
 
 
@@ -241,7 +237,7 @@ def report(figures, surveys, submitted, build_seconds, skipped):
     lines = [
         "## Review desk (`bench/review_queue.py`, issue 10)",
         "",
-        f"{dt.date.today().isoformat()}. Machine: {_cpu_model()}, {os.cpu_count()} cores, Python "
+        f"{dt.date.today().isoformat()}. Machine: {cpu_model()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; other agents' processes shared the cores. Goal: the queue answers "
         f"in ≤ {GOAL_MS:g} ms (median, warm) for a county with {surveys:,} surveys of which "
         f"{submitted:,} wait for review.",
@@ -314,9 +310,7 @@ def main():
             path.unlink()
         folder.rmdir()
     section = report(figures, args.surveys, args.submitted, build_seconds, skipped)
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "review_queue.md").write_text(section, encoding="utf-8")
+    write_out("review_queue.md", section)
     print(section)
     return 0 if figures and all(max(p["median_ms"] for p in f["pages"][:6]) <= GOAL_MS for f in figures) else 1
 

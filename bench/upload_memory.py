@@ -29,10 +29,8 @@ import argparse
 import datetime as dt
 import io
 import json
-import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,13 +40,12 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from ingest import BIN, PASSWORD, Client, Gunicorn, app_env, machine_info, seed  # noqa: E402
+from bench.common import Client, Gunicorn, flask_db_upgrade, hwm, machine_info, rss, seed  # noqa: E402
 
 GOAL_MB = 300
-PAGE = os.sysconf("SC_PAGE_SIZE")
 SAMPLE_SECONDS = 0.005
 
 
@@ -107,53 +104,12 @@ def images(quick=False):
 # The server and its memory
 # ---------------------------------------------------------------------------------------------
 
-def _children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def _rss(pid):
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-    except OSError:
-        return 0
-
-
-def _hwm(pid):
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 class Server(Gunicorn):
-    """gunicorn as bench/ingest.py starts it, with its own photo folder, once every worker is up."""
+    """gunicorn as bench/common.py starts it, with its own photo folder, once every worker is up."""
 
     def __init__(self, root, url, workers, photos, log_path):
-        super().__init__(url, workers, log_path, extra_env={"PHOTO_FOLDER": str(photos)}, cwd=root)
-        deadline = time.monotonic() + 60
-        while len(_children(self.proc.pid)) < workers:
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"gunicorn did not start {workers} workers within 60 s; see {log_path}")
-            time.sleep(0.2)
-
-    def pids(self):
-        return [self.proc.pid] + _children(self.proc.pid)
-
-    def memory(self):
-        return sum(_rss(pid) for pid in self.pids())
+        super().__init__(url, workers, log_path, extra_env={"PHOTO_FOLDER": str(photos)}, cwd=root,
+                         wait_workers=True)
 
 
 class Sampler(threading.Thread):
@@ -167,7 +123,7 @@ class Sampler(threading.Thread):
     def run(self):
         pids = self.server.pids()
         while not self.done.is_set():
-            self.peak = max(self.peak, sum(_rss(pid) for pid in pids))
+            self.peak = max(self.peak, sum(rss(pid) for pid in pids))
             self.samples += 1
             time.sleep(SAMPLE_SECONDS)
 
@@ -211,7 +167,24 @@ def measure(server, phones, data, rounds):
     return {"statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))}, "errors": errors[:5],
             "seconds": round(seconds, 2), "idle_mb": round(idle / 2**20, 1),
             "peak_mb": round(sampler.peak / 2**20, 1), "samples": sampler.samples,
-            "process_peaks_mb": [round(_hwm(pid) / 2**20, 1) for pid in server.pids()]}
+            "process_peaks_mb": [round(hwm(pid) / 2**20, 1) for pid in server.pids()]}
+
+
+def login_phones(server, villages, clients):
+    """A logged-in client per phone, each with a draft survey of its own: [(client, survey uuid)]."""
+    phones = []
+    for i in range(clients):
+        client = Client("127.0.0.1", server.port)
+        client.login(f"bench-surveyor-{i}")
+        survey_uuid = str(uuid_module.uuid4())
+        body = {"form_version": 1, "year": dt.date.today().year, "status": "draft", "village_id": villages[i],
+                "answers": {"house_number": f"1组{i + 1}号", "head_name": "基准"}}
+        status, data, _ = client.request("PUT", f"/api/v1/surveys/{survey_uuid}",
+                                         json.dumps(body).encode(), "application/json")
+        if status != 201:
+            raise RuntimeError(f"survey of phone {i}: HTTP {status}: {data[:300]!r}")
+        phones.append((client, survey_uuid))
+    return phones
 
 
 def parse_args(argv=None):
@@ -244,24 +217,10 @@ def main(argv=None):
     failures = []
     server = None
     try:
-        upgrade = subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=app_env(url),
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if upgrade.returncode != 0:
-            raise RuntimeError(f"flask db upgrade failed:\n{upgrade.stdout[-2000:]}")
+        flask_db_upgrade(url)
         villages = seed(url, args.clients)
         server = Server(args.root, url, args.workers, workdir / "photos", workdir / "gunicorn.log")
-        phones = []
-        for i in range(args.clients):
-            client = Client("127.0.0.1", server.port)
-            client.login(f"bench-surveyor-{i}", PASSWORD)
-            survey_uuid = str(uuid_module.uuid4())
-            body = {"form_version": 1, "year": dt.date.today().year, "status": "draft", "village_id": villages[i],
-                    "answers": {"house_number": f"1组{i + 1}号", "head_name": "基准"}}
-            status, data, _ = client.request("PUT", f"/api/v1/surveys/{survey_uuid}",
-                                             json.dumps(body).encode(), "application/json")
-            if status != 201:
-                raise RuntimeError(f"survey of phone {i}: HTTP {status}: {data[:300]!r}")
-            phones.append((client, survey_uuid))
+        phones = login_phones(server, villages, args.clients)
         print(f"\n| image | file | answers | server idle | server peak (sum of RSS) | each process's peak "
               f"(master, workers) | time |\n|---|---|---|---|---|---|---|", flush=True)
         for name, data, expected, description in kinds:
