@@ -82,6 +82,14 @@ class Config:
     IMPORT_MAX_UNPACKED_BYTES = 200_000_000
     IMPORT_FOLDER = os.environ.get("IMPORT_FOLDER")
     IMPORT_UPLOAD_MINUTES = 60
+    # Files larger than this are checked and imported by the background worker (with a progress
+    # page) instead of within the request.
+    IMPORT_BACKGROUND_BYTES = 200_000
+    # Exports of more surveys than this are made by the background worker (a request has ~30 s);
+    # their files wait in EXPORTS_FOLDER (empty: instance/exports) for EXPORT_JOB_KEEP_HOURS.
+    EXPORT_MAX_SURVEYS = 200_000
+    EXPORTS_FOLDER = os.environ.get("EXPORTS_FOLDER")
+    EXPORT_JOB_KEEP_HOURS = 24
     # Published in the README; production refuses to start while a demo account still has it.
     DEMO_PASSWORD = "demo12345"
     TESTING = False

@@ -303,16 +303,19 @@ def test_the_download_menu_links_the_list_filters_to_the_exports(app, world):
     assert "/exports/surveys.xlsx?status=approved" in viewer and "full=1" not in viewer
 
 
-def test_a_download_too_large_for_one_request_is_refused_with_a_way_out(app, auth, client, surveys):
+def test_a_download_too_large_for_one_request_offers_the_background_instead(app, auth, client, surveys):
     auth.login("reviewer-a")
     app.config["EXPORT_MAX_SURVEYS"] = 2
     try:
         for path in ("/exports/surveys.xlsx", "/exports/surveys.csv", "/exports/farmhouses.geojson"):
             response = client.get(path, buffered=True)
-            assert response.status_code == 413 and "flask export" in response.get_data(as_text=True)
-        assert client.get("/exports/surveys.csv?status=approved", buffered=True).status_code == 200
+            html = response.get_data(as_text=True)
+            assert response.status_code == 200 and response.mimetype == "text/html"
+            assert "data-background-form" in html and "attachment" not in response.headers.get(
+                "Content-Disposition", "")
+        assert client.get("/exports/surveys.csv?status=approved", buffered=True).mimetype == "text/csv"
     finally:
-        del app.config["EXPORT_MAX_SURVEYS"]
+        app.config["EXPORT_MAX_SURVEYS"] = 200_000
 
 
 def test_township_staff_get_the_evaluations_of_their_township_only(app, world, surveys):

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from village_survey import audit
 from village_survey.core.errors import DomainError
-from village_survey.exchange import exports, writers
+from village_survey.exchange import exports
 from village_survey.jobs.transaction import transaction
 
 SUFFIXES = {"surveys": (".xlsx", ".csv"), "farmhouses": (".geojson",), "evaluations": (".xlsx",)}
@@ -76,40 +76,31 @@ def _run(kind, area, year, status, labels, full, locale, output):
     click.echo(_("%(file)s: %(rows)s rows.", file=output, rows=rows))
 
 
-def _bar(length, label):
-    return click.progressbar(length=length, label=label, file=sys.stderr, show_eta=True, show_percent=True)
+class _Bar:
+    """The progress bar of `flask export`, started when the writer knows how many rows come."""
+
+    def __init__(self):
+        self.bar = None
+
+    def start(self, total, label):
+        self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True,
+                                     show_percent=True)
+        self.bar.__enter__()
+
+    def __call__(self, rows):
+        self.bar.update(rows)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 def _write(kind, f, suffix, target, locale):
-    if kind == "evaluations":
-        sheets, count = exports.evaluation_sheets(f, _, locale, f.year)
-        with _bar(count, _("Writing the evaluations")) as bar:
-            writers.write_xlsx(str(target), sheets, progress=bar.update)
-        return count
-    if kind == "farmhouses":
-        written = [0]
-        with _bar(exports.count_surveys(f), _("Writing the farmhouses")) as bar, open(target, "wb") as out:
-            for chunk in writers.geojson_chunks(_counted(exports.farmhouse_features(f, _), bar, written)):
-                out.write(chunk)
-        return written[0]
-    if suffix == ".csv":
-        table = exports.survey_table(f, _, for_csv=True)
-        with _bar(table.count, _("Writing the surveys")) as bar, open(target, "wb") as out:
-            for chunk in writers.csv_chunks(table.header_rows, table.rows, progress=bar.update, ready=True):
-                out.write(chunk)
-        return table.count
-    sheets, count = exports.survey_sheets(f, _)
-    with _bar(count, _("Writing the surveys")) as bar:
-        writers.write_xlsx(str(target), sheets, progress=bar.update)
-    return count
-
-
-def _counted(features, bar, written):
-    """The features, moving the bar by the surveys read (those without GPS are read too)."""
-    for feature in features:
-        written[0] += 1
-        bar.update(1)
-        yield feature
+    bar = _Bar()
+    try:
+        return exports.write_file(kind, suffix, f, target, _, locale, bar, bar.start)
+    finally:
+        bar.close()
 
 
 @click.group("export")

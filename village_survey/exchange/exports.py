@@ -29,6 +29,7 @@ from village_survey.evaluations import precomputed
 from village_survey.evaluations.models import StoredResult
 from village_survey.evaluations.precomputed import CITY, Area
 from village_survey.exchange import columns as C
+from village_survey.exchange import writers
 from village_survey.exchange.writers import Sheet, SheetColumn
 from village_survey.extensions import db
 from village_survey.scoring import CriteriaSet, DEFAULT_CRITERIA, load_criteria
@@ -621,3 +622,49 @@ def _round(value: Any, digits: int) -> Any:
 def evaluation_filter(f: ExportFilter, this_year: int) -> ExportFilter:
     """Evaluations are of one year: this year unless the filter names one."""
     return f if f.year is not None else replace(f, year=this_year)
+
+
+# ---------------------------------------------------------------- a whole file (command line, background job)
+
+Progress = Callable[[int], None]
+
+
+def write_file(kind: str, suffix: str, f: ExportFilter, target, _: Translate, locale: str,
+               progress: Progress = lambda rows: None,
+               start: Callable[[int, str], None] = lambda total, label: None) -> int:
+    """Write an export to `target` (a path): `kind` surveys (.xlsx or .csv), farmhouses (.geojson)
+    or evaluations (.xlsx). `start(total, label)` is told how many rows come once that is known,
+    `progress(rows)` each time rows are written. Returns the rows written."""
+    label = {"evaluations": _("Writing the evaluations"), "farmhouses": _("Writing the farmhouses"),
+             "surveys": _("Writing the surveys")}[kind]
+    if kind == "evaluations":
+        sheets, count = evaluation_sheets(f, _, locale, f.year)
+        start(count, label)
+        writers.write_xlsx(str(target), sheets, progress=progress)
+        return count
+    if kind == "farmhouses":
+        start(count_surveys(f), label)
+        read = [0]
+        with open(target, "wb") as out:
+            for chunk in writers.geojson_chunks(_counted(farmhouse_features(f, _), progress, read)):
+                out.write(chunk)
+        return read[0]
+    if suffix == ".csv":
+        table = survey_table(f, _, for_csv=True)
+        start(table.count, label)
+        with open(target, "wb") as out:
+            for chunk in writers.csv_chunks(table.header_rows, table.rows, progress=progress, ready=True):
+                out.write(chunk)
+        return table.count
+    sheets, count = survey_sheets(f, _)
+    start(count, label)
+    writers.write_xlsx(str(target), sheets, progress=progress)
+    return count
+
+
+def _counted(features, progress, read):
+    """The features, counting the surveys read (those without GPS are read too)."""
+    for feature in features:
+        read[0] += 1
+        progress(1)
+        yield feature

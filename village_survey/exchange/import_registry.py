@@ -22,7 +22,7 @@ from village_survey.areas.natural import natural_key
 from village_survey.evaluations import precomputed
 from village_survey.exchange import columns as exchange_columns
 from village_survey.exchange.import_report import Outcome, Report, RowReport
-from village_survey.exchange.import_table import cell_message, chunks, read_table, translators
+from village_survey.exchange.import_table import PROGRESS_ROWS, cell_message, chunks, read_table, translators
 from village_survey.extensions import db
 from village_survey.surveys.forms import answers_to_formdata, check_formdata
 
@@ -72,7 +72,7 @@ def _text(value):
     return str(value).strip() if value is not None else None
 
 
-def plan(user, sheet, filename="") -> RegistryPlan:
+def plan(user, sheet, filename="", progress=None) -> RegistryPlan:
     report = Report("registry", filename=filename)
     result = RegistryPlan(report)
     table = read_table(sheet, COLUMNS, IGNORED, REQUIRED)
@@ -85,6 +85,8 @@ def plan(user, sheet, filename="") -> RegistryPlan:
     for number, cells in table.rows:
         row = RowReport(number)
         report.rows.append(row)
+        if progress is not None and len(report.rows) % PROGRESS_ROWS == 0:
+            progress(len(report.rows), len(table.rows))
         formula = table.report_formulas(row, cells)
         values, errors = exchange_columns.row_from_cells(table.cells(cells), langs, columns)
         for error in errors:

@@ -112,6 +112,18 @@ class Report:
     def has_errors(self):
         return bool(self.file_problems or self.error_rows)
 
+    @property
+    def row_count(self):
+        return len(self.rows)
+
+    @property
+    def error_count(self):
+        return len(self.error_rows)
+
+    @property
+    def valid_count(self):
+        return len(self.valid_rows)
+
     def counts(self):
         """{outcome or "error": rows}; a row counts once per outcome kind it has."""
         counts = Counter()
@@ -151,3 +163,67 @@ class Report:
                         text += " (" + ", ".join(outcome.fields) + ")"
                     lines.append(text)
         return "\n".join(lines)
+
+
+@dataclass
+class StoredReport:
+    """A report as a background import job keeps it: every count, every file problem, and the
+    rows a page shows (the first `errors_max` rows with errors, the first `rows_max` others).
+    It answers what the import page asks of a Report."""
+
+    kind: str
+    filename: str
+    applied: bool
+    valid_only: bool
+    file_problems: list[Problem]
+    row_count: int
+    error_count: int
+    counts_by_kind: dict[str, int]
+    errors_shown: list[RowReport]
+    rows_shown: list[RowReport]
+
+    @classmethod
+    def of(cls, report: Report, errors_max: int, rows_max: int) -> "StoredReport":
+        errors = report.error_rows
+        return cls(report.kind, report.filename, report.applied, report.valid_only, list(report.file_problems),
+                   len(report.rows), len(errors), report.counts(), errors[:errors_max],
+                   [row for row in report.rows if row.ok][:rows_max])
+
+    def counts(self):
+        return dict(self.counts_by_kind)
+
+    @property
+    def has_errors(self):
+        return bool(self.file_problems or self.error_count)
+
+    @property
+    def valid_count(self):
+        return 0 if self.file_problems else self.row_count - self.error_count
+
+    @property
+    def hidden_rows(self):
+        return self.row_count - len(self.errors_shown) - len(self.rows_shown)
+
+    def as_dict(self) -> dict:
+        def problem(p):
+            return [p.row, p.column, p.message, p.header]
+
+        def row(r):
+            return {"row": r.row, "subject": r.subject, "problems": [problem(p) for p in r.problems],
+                    "outcomes": [[o.kind, o.subject, list(o.fields)] for o in r.outcomes]}
+
+        return {"kind": self.kind, "filename": self.filename, "applied": self.applied,
+                "valid_only": self.valid_only, "file_problems": [problem(p) for p in self.file_problems],
+                "row_count": self.row_count, "error_count": self.error_count, "counts": self.counts_by_kind,
+                "errors_shown": [row(r) for r in self.errors_shown], "rows_shown": [row(r) for r in self.rows_shown]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "StoredReport":
+        def row(d):
+            return RowReport(d["row"], d["subject"], [Outcome(k, s, tuple(f)) for k, s, f in d["outcomes"]],
+                             [Problem(*p) for p in d["problems"]])
+
+        return cls(data["kind"], data["filename"], data["applied"], data["valid_only"],
+                   [Problem(*p) for p in data["file_problems"]], data["row_count"], data["error_count"],
+                   dict(data["counts"]), [row(r) for r in data["errors_shown"]],
+                   [row(r) for r in data["rows_shown"]])

@@ -27,8 +27,14 @@ class ImportRefused(DomainError):
         self.report = report
 
 
-def run(user, kind, data, filename, limits: Limits, mode=DRY_RUN, today=None) -> Report:
+def _quiet(stage, done=None, total=None):
+    pass
+
+
+def run(user, kind, data, filename, limits: Limits, mode=DRY_RUN, today=None, progress=_quiet) -> Report:
     """The report of importing `data`; with `mode` WHOLE_FILE or VALID_ROWS, the import done.
+    `progress(stage, done, total)` is told each stage (reading, checking, writing) and, while
+    the rows are checked, how many of them were.
 
     Raises ImportRefused (nothing written) for WHOLE_FILE when any row has an error, and for
     either mode when nothing in the file can be imported.
@@ -37,15 +43,19 @@ def run(user, kind, data, filename, limits: Limits, mode=DRY_RUN, today=None) ->
         raise Forbidden()
     if kind not in KINDS:
         raise DomainError(422, _("Choose what the file holds: the registry or surveys."))
+    progress("reading")
     try:
         sheet = read_sheet(data, filename, limits)
     except ImportFileError as error:
         report = Report(kind, filename=filename, file_problems=[Problem(None, None, str(error))])
     else:
+        def checked(done, total):
+            progress("checking", done, total)
+
         if kind == "surveys":
-            plan = import_surveys.plan(user, sheet, filename, today=today)
+            plan = import_surveys.plan(user, sheet, filename, today=today, progress=checked)
         else:
-            plan = import_registry.plan(user, sheet, filename)
+            plan = import_registry.plan(user, sheet, filename, progress=checked)
         report = plan.report
     if mode is DRY_RUN:
         return report
@@ -56,6 +66,7 @@ def run(user, kind, data, filename, limits: Limits, mode=DRY_RUN, today=None) ->
                                       "only the valid rows.", n=len(report.error_rows)))
     if mode == VALID_ROWS and not report.valid_rows:
         raise ImportRefused(report, _("Nothing was imported: no row is valid."))
+    progress("writing", len(report.valid_rows), len(report.rows))
     KINDS[kind].apply(user, plan, valid_only=mode == VALID_ROWS)
     audit.record(f"{kind}_imported", user, target=f"file:{filename[:70]}" if filename else None,
                  **report.summary())

@@ -29,7 +29,8 @@ from village_survey.areas.models import Household, Village, utcnow
 from village_survey.areas.natural import natural_key
 from village_survey.exchange import columns as exchange_columns
 from village_survey.exchange.import_report import Outcome, Report, RowReport
-from village_survey.exchange.import_table import cell_message, chunks, read_table, translated_label, translators
+from village_survey.exchange.import_table import (PROGRESS_ROWS, cell_message, chunks, read_table, translated_label,
+                                                  translators)
 from village_survey.evaluations import precomputed
 from village_survey.extensions import db
 from village_survey.review.flagging import refresh_flags
@@ -112,7 +113,7 @@ def _changed_keys(old, new):
     return tuple(k for k in ANSWER_KEYS if old.get(k) != new.get(k))
 
 
-def plan(user, sheet, filename="", today=None) -> SurveyPlan:
+def plan(user, sheet, filename="", today=None, progress=None) -> SurveyPlan:
     """Read every row against the database as it is; write nothing."""
     today = today or dt.date.today()
     report = Report("surveys", filename=filename)
@@ -129,6 +130,8 @@ def plan(user, sheet, filename="", today=None) -> SurveyPlan:
     for number, cells in table.rows:
         row = RowReport(number)
         report.rows.append(row)
+        if progress is not None and len(report.rows) % PROGRESS_ROWS == 0:
+            progress(len(report.rows), len(table.rows))
         formula = table.report_formulas(row, cells)
         values, errors = exchange_columns.row_from_cells(table.cells(cells), langs, exchange_columns.COLUMNS)
         if formula:

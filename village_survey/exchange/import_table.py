@@ -146,6 +146,10 @@ def read_table(sheet: Sheet, importable, ignored=(), required=()) -> Table:
     return table
 
 
+# rows read between two progress reports of a long import (a background job's page)
+PROGRESS_ROWS = 500
+
+
 def chunks(items, size=500):
     """The items in lists of at most `size` (ids in one IN (...) of a lookup)."""
     items = list(items)

@@ -4,14 +4,17 @@ user's area, filtered by the query parameters year, status, area, labels and ful
 import datetime as dt
 import tempfile
 
-from flask import Blueprint, Response, current_app, request, send_file, stream_with_context
-from flask_babel import format_number, get_locale
+from flask import (Blueprint, Response, current_app, redirect, render_template, request, send_file,
+                   stream_with_context, url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from village_survey import audit
 from village_survey.access import may_export, permission_required
-from village_survey.exchange import exports, writers
+from village_survey.core.errors import NotFound
+from village_survey.exchange import background, exports, writers
+from village_survey.exchange.models import EXPORT_FILES
 
 bp = Blueprint("exchange", __name__, url_prefix="/exports")
 
@@ -26,17 +29,17 @@ def _filter():
 
 # A download is made within one request, which a server gives about 30 s (gunicorn's default
 # timeout); a county's 50,000 surveys take 5 s as XLSX (bench/exports.py), the city's 600,000
-# would not fit: larger exports are for `flask export`.
-MAX_SURVEYS = 200_000
+# would not fit: exports of more than EXPORT_MAX_SURVEYS are made by the background worker.
 
 
-def _check_size(count):
-    limit = current_app.config.get("EXPORT_MAX_SURVEYS", MAX_SURVEYS)
-    if count > limit:
-        raise exports.ExportError(413, _(
-            "%(n)s surveys are too many for one download (at most %(max)s): choose a county, a year or a "
-            "status, or ask the administrator for `flask export`.", n=format_number(count),
-            max=format_number(limit)))
+def _too_large(count):
+    return count > current_app.config["EXPORT_MAX_SURVEYS"]
+
+
+def _offer_background(what, f, count):
+    """A page instead of the file: the export is made in the background once the user asks."""
+    return render_template("exchange/export_background.html", what=what, count=count, f=f,
+                           action=url_for(".background_export", what=what, **request.args)), 200
 
 
 def _audit(name, f, rows):
@@ -72,7 +75,8 @@ def _streamed(chunks, mimetype, name):
 def surveys_xlsx():
     f = _filter()
     sheets, count = exports.survey_sheets(f, _)
-    _check_size(count)
+    if _too_large(count):
+        return _offer_background("surveys.xlsx", f, count)
     _audit("surveys.xlsx", f, count)
     return _xlsx(sheets, f.file_stem("surveys") + ".xlsx")
 
@@ -82,7 +86,8 @@ def surveys_xlsx():
 def surveys_csv():
     f = _filter()
     table = exports.survey_table(f, _, for_csv=True)
-    _check_size(table.count)
+    if _too_large(table.count):
+        return _offer_background("surveys.csv", f, table.count)
     _audit("surveys.csv", f, table.count)
     return _streamed(writers.csv_chunks(table.header_rows, table.rows, ready=True), CSV, f.file_stem("surveys") + ".csv")
 
@@ -91,7 +96,9 @@ def surveys_csv():
 @permission_required(may_export)
 def farmhouses_geojson():
     f = _filter()
-    _check_size(exports.count_surveys(f))
+    count = exports.count_surveys(f)
+    if _too_large(count):
+        return _offer_background("farmhouses.geojson", f, count)
     _audit("farmhouses.geojson", f, None)
     return _streamed(writers.geojson_chunks(exports.farmhouse_features(f, _)), GEOJSON,
                      f.file_stem("farmhouses") + ".geojson")
@@ -106,9 +113,22 @@ def evaluations_xlsx():
     return _xlsx(sheets, f.file_stem("evaluations") + ".xlsx")
 
 
+@bp.post("/background/<what>")
+@permission_required(may_export)
+def background_export(what):
+    """Make an export in the background (the filter in the query string, as for the download)."""
+    if what not in EXPORT_FILES:
+        raise NotFound()
+    job = background.request_export(current_user, what, _filter(), str(get_locale()))
+    return redirect(url_for("exchange_jobs.show", raw_uuid=job.uuid), 303)
+
+
 def init_app(app):
     """The downloads and `flask export` (one line in the factory)."""
     from village_survey.exchange import cli
 
+    from village_survey.exchange import job_views
+
     app.register_blueprint(bp)
+    app.register_blueprint(job_views.bp)
     cli.register(app)

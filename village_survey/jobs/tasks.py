@@ -15,6 +15,8 @@ def _in_app_context(app, func):
 
 def register_tasks(huey, app) -> dict:
     """{name: task} on `huey`; a task records its own failure, so Huey never retries it."""
-    from village_survey.reports.services import run_job
+    from village_survey.exchange.background import run_job as run_exchange_job
+    from village_survey.reports.services import run_job as run_report_job
 
-    return {"run_report_job": huey.task(name="run_report_job")(_in_app_context(app, run_job))}
+    return {name: huey.task(name=name)(_in_app_context(app, func))
+            for name, func in (("run_report_job", run_report_job), ("run_exchange_job", run_exchange_job))}

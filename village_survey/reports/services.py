@@ -42,14 +42,13 @@ from village_survey.core.paging import paginate
 from village_survey.evaluations.precomputed import CITY, Area
 from village_survey.evaluations.services import current_evaluations, survey_years
 from village_survey.extensions import db
-from village_survey.jobs import enqueue_after_commit, transaction
+from village_survey.jobs import enqueue_after_commit, rows, transaction
 from village_survey.reports.models import KINDS, LEVEL_OF_KIND, STAGES, ReportJob
 from village_survey.scoring import CriteriaError, CriteriaSet, load_criteria
 
 log = logging.getLogger(__name__)
 AREA_MODELS = {"village": Village, "county": County}
 UUID_PATTERN = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-ERROR_MAX_LENGTH = 1000
 FIRST_YEAR = 2000
 TASK = "run_report_job"
 
@@ -279,10 +278,7 @@ class _Progress:
             raise ValueError(f"unknown report stage {stage!r}")
         if (stage, page) != self.last:
             self.last = (stage, page)
-            table = ReportJob.__table__
-            with db.engine.begin() as conn:
-                conn.execute(update(table).where(table.c.id == self.job_id, table.c.attempt == self.attempt,
-                                                 table.c.status == "running").values(stage=stage, page=page))
+            rows.note(ReportJob, self.job_id, self.attempt, stage=stage, page=page)
         if self.also is not None:
             self.also(stage, page)
 
@@ -290,15 +286,6 @@ class _Progress:
 def reports_folder() -> Path:
     folder = current_app.config.get("REPORTS_FOLDER") or os.path.join(current_app.instance_path, "reports")
     return Path(folder)
-
-
-def _claim(job_id: int, attempt: int) -> bool:
-    """Mark the job running if it is still queued as this attempt (a job runs once per attempt)."""
-    claimed = db.session.execute(
-        update(ReportJob).where(ReportJob.id == job_id, ReportJob.attempt == attempt,
-                                ReportJob.status == "queued")
-        .values(status="running", started_at=utcnow(), stage=None, page=None))
-    return claimed.rowcount == 1
 
 
 def _write(relative: str, pdf: bytes) -> Path:
@@ -328,18 +315,14 @@ def _finish(job: ReportJob, attempt: int, criteria: CriteriaSet, rendered) -> Pa
     path = _write(relative, pdf)
     digest = hashlib.sha256(pdf).hexdigest()
     try:
-        done = db.session.execute(
-            update(ReportJob).where(ReportJob.id == job.id, ReportJob.attempt == attempt,
-                                    ReportJob.status == "running")
-            .values(status="done", stage=None, page=None, finished_at=utcnow(), file_path=relative,
-                    sha256=digest, size=len(pdf), pages=rendered.pages,
-                    figures=_json_ready(rendered.figures), finalized=finalized,
-                    evaluation_version=rendered.version if finalized else None,
-                    criteria_version=criteria.version))
+        done = rows.finish(ReportJob, job.id, attempt, page=None, file_path=relative, sha256=digest,
+                           size=len(pdf), pages=rendered.pages, figures=_json_ready(rendered.figures),
+                           finalized=finalized, evaluation_version=rendered.version if finalized else None,
+                           criteria_version=criteria.version)
     except Exception:
         path.unlink(missing_ok=True)
         raise
-    if done.rowcount != 1:
+    if not done:
         path.unlink(missing_ok=True)
         return None
     audit.record("report_made", None, target=f"report:{job.uuid}", sha256=digest, pages=rendered.pages,
@@ -347,19 +330,12 @@ def _finish(job: ReportJob, attempt: int, criteria: CriteriaSet, rendered) -> Pa
     return path
 
 
-def failure_message(error: BaseException) -> str:
-    if isinstance(error, DomainError):
-        return str(error.message)[:ERROR_MAX_LENGTH]
-    text = str(error).strip()
-    return (f"{type(error).__name__}: {text}" if text else type(error).__name__)[:ERROR_MAX_LENGTH]
+failure_message = rows.failure_message
 
 
 def _fail(job_id: int, attempt: int, error: BaseException) -> None:
     message = failure_message(error)
-    failed = db.session.execute(
-        update(ReportJob).where(ReportJob.id == job_id, ReportJob.attempt == attempt)
-        .values(status="failed", finished_at=utcnow(), error=message))
-    if failed.rowcount == 1:
+    if rows.fail(ReportJob, job_id, attempt, message, page=None):
         job_uuid = db.session.scalar(select(ReportJob.uuid).where(ReportJob.id == job_id))
         audit.record("report_failed", None, target=f"report:{job_uuid}", attempt=attempt, error=message)
 
@@ -370,7 +346,7 @@ def run_job(job_id: int, attempt: int = 1,
     its row, write and record the file; a failure is recorded on the job with its reason (never
     raised: the job page shows it). Returns the job's status, None if it was not this run's."""
     with transaction():
-        if not _claim(job_id, attempt):
+        if not rows.claim(ReportJob, job_id, attempt):
             log.info("report job %s attempt %s is not queued: skipped", job_id, attempt)
             return None
     written = None
