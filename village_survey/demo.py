@@ -15,7 +15,7 @@ from village_survey.surveys.demo import DemoHousehold, YearPlan, seed_demo_surve
 from village_survey.surveys.models import Survey
 
 SEED = 360400
-# GB/T 2260 codes of Jiujiang's county-level divisions (DESIGN.md).
+# GB/T 2260 codes of Jiujiang's county-level divisions.
 COUNTIES = (
     ("360402", "濂溪区"), ("360403", "浔阳区"), ("360404", "柴桑区"), ("360423", "武宁县"),
     ("360424", "修水县"), ("360425", "永修县"), ("360426", "德安县"), ("360428", "都昌县"),

@@ -12,7 +12,7 @@ from village_survey.areas.models import AreaScope, County, Township, utcnow
 from village_survey.extensions import db
 
 ROLES = ("surveyor", "reviewer", "viewer", "admin")
-# Which scope levels each role may have (DESIGN.md, "Who uses it").
+# Which scope levels each role may have (README.md, "Roles and areas").
 ROLE_LEVELS = {
     "surveyor": ("township",),
     "reviewer": ("county",),
