@@ -124,3 +124,42 @@ def test_registry_missing_its_village_code_column_is_refused(world):
     keys = [k for k in REGISTRY_KEYS if k != "village_code"]
     report = run(world.admin, "registry", xlsx_bytes(registry(household(world, "1号", "甲"), keys=keys)))
     assert report.file_problems and "village_code" in report.file_problems[0].message
+
+
+def test_one_household_on_several_rows_that_agree_is_imported_once(world):
+    rows = registry(household(world, "5组1号", "钱一"), household(world, "5组1号", "钱一"))
+    before = counts()
+    report = run(world.admin, "registry", xlsx_bytes(rows), mode="all")
+    db.session.commit()
+    assert [[o.kind for o in r.outcomes] for r in report.rows] == [["new_household"], ["unchanged"]]
+    assert counts() == (before[0], before[1], before[2] + 1)
+
+
+def test_a_survey_export_of_several_years_gives_each_household_its_latest_head(app, world):
+    """The registry taken from a survey export of 2025 and 2026: one household per house number,
+    with the head and phone of the latest year, whatever the row order; the other columns of the
+    export are read past."""
+    from tests.exchange.test_import_support import survey_rows
+    from tests.factories import complete_answers
+
+    export = survey_rows([
+        (world.village_a.code, 2026, complete_answers(house_number="6组1号", head_name="孙新", phone="13900000001")),
+        (world.village_a.code, 2025, complete_answers(house_number="6组1号", head_name="孙旧", phone="13900000002")),
+        (world.village_a.code, 2025, complete_answers(house_number="6组2号", head_name="周一")),
+    ])
+    before = counts()
+    report = run(world.reviewer_a, "registry", xlsx_bytes(export), mode="all")
+    db.session.commit()
+    assert not report.has_errors, report.as_text()
+    assert report.counts() == {"new_household": 2, "unchanged": 1}
+    assert counts() == (before[0], before[1], before[2] + 2)
+    new = db.session.scalars(select(Household).where(Household.house_number == "6组1号")).one()
+    assert (new.head_name, new.phone) == ("孙新", "13900000001")
+
+
+def test_two_rows_of_one_household_in_the_same_year_that_disagree_are_refused(world):
+    rows = registry(household(world, "7组1号", "吴一", year=2026), household(world, "7组1号", "吴二", year=2026),
+                    keys=REGISTRY_KEYS + ["year"])
+    report = run(world.admin, "registry", xlsx_bytes(rows))
+    assert [r.ok for r in report.rows] == [False, False]
+    assert "2, 3" in report.rows[0].problems[0].message

@@ -30,12 +30,15 @@ REGISTERED = exchange_columns.Column("registered_households", exchange_columns.N
                                      "area")
 AREA_KEYS = ("county_code", "township_code", "township_name", "village_code", "village_name")
 HOUSEHOLD_KEYS = ("house_number", "head_name", "phone")
+# The survey year is read only to choose among the rows of one household in an export of several
+# years (the latest year's head and phone); the export's other columns are read past.
 COLUMNS = ([exchange_columns.column(k) for k in AREA_KEYS] + [REGISTERED]
-           + [exchange_columns.column(k) for k in HOUSEHOLD_KEYS])
-IGNORED = [exchange_columns.column(k) for k in ("county_name", "household_id")]
+           + [exchange_columns.column(k) for k in HOUSEHOLD_KEYS + ("year",)])
+IGNORED = [c for c in exchange_columns.SURVEY_COLUMNS if c not in COLUMNS]
 REQUIRED = ("village_code",)
 VILLAGE_FIELDS = ("village_name", "registered_households", "township_code")
 MAX_REGISTERED = 100_000
+HOUSEHOLD_OUTCOMES = ("new_household", "household_changed")
 NAME_LENGTH = 60
 
 
@@ -59,6 +62,7 @@ class PlannedHousehold:
     phone: str | None
     phone_given: bool
     changes: tuple = ()
+    year: int | None = None
 
 
 @dataclass
@@ -260,6 +264,7 @@ class _Context:
         household = self.exact.get(village.id, {}).get(number) if village is not None else None
         phone_given = self.table.has("phone")
         head, phone = checked.answers.get("head_name"), checked.answers.get("phone")
+        year = values.get("year")
         if household is None:
             twins = self.natural.get(village.id, {}).get(natural_key(number), []) if village is not None else []
             if twins:
@@ -272,7 +277,7 @@ class _Context:
                 return
             row.outcomes.append(Outcome("new_household", number))
             self.result.households[row.row] = PlannedHousehold(row.row, planned.code, number, None, head, phone,
-                                                               phone_given)
+                                                               phone_given, year=year)
             return
         changes = []
         if head and head != household.head_name:
@@ -282,14 +287,31 @@ class _Context:
         if changes:
             row.outcomes.append(Outcome("household_changed", number, tuple(changes)))
         self.result.households[row.row] = PlannedHousehold(row.row, planned.code, number, household, head, phone,
-                                                           phone_given, tuple(changes))
+                                                           phone_given, tuple(changes), year)
 
 
 def _same(value):
     return str(value).strip() if value is not None else None
 
 
+def _kept_row(group):
+    """Of several rows of one household, the one to import: any of them if they agree (the first),
+    else the one of the latest survey year if the file has years and only one row has it; None
+    when they disagree with nothing to choose by."""
+    if len({(p.house_number, p.head_name, p.phone) for p in group}) == 1:
+        return group[0]
+    years = [p.year for p in group]
+    if None in years:
+        return None
+    latest = max(years)
+    newest = [p for p in group if p.year == latest]
+    return newest[0] if len(newest) == 1 else None
+
+
 def _refuse_duplicates(result, table):
+    """A household on several rows: one row is imported (the rows agree, or the latest year's wins
+    in a survey export of several years) and the others are unchanged; rows that disagree with
+    nothing to choose by are refused, each naming the others."""
     groups = {}
     for planned in result.households.values():
         groups.setdefault((planned.village_code, natural_key(planned.house_number)), []).append(planned)
@@ -297,12 +319,21 @@ def _refuse_duplicates(result, table):
     for group in groups.values():
         if len(group) < 2:
             continue
+        kept = _kept_row(group)
+        if kept is not None:
+            for planned in group:
+                if planned is not kept:
+                    # its household is another row's: unchanged, unless the row also names a new village
+                    outcomes = rows[planned.row].outcomes
+                    outcomes[:] = [o for o in outcomes if o.kind not in HOUSEHOLD_OUTCOMES]
+                    result.households.pop(planned.row)
+            continue
         numbers = ", ".join(str(p.row) for p in group)
         for planned in group:
             row = rows[planned.row]
             row.error(table.letter("house_number"), _(
-                "The household %(number)s appears more than once in this file (rows %(rows)s).",
-                number=planned.house_number, rows=numbers), table.header("house_number"))
+                "The household %(number)s appears more than once in this file (rows %(rows)s) with different "
+                "heads or phones.", number=planned.house_number, rows=numbers), table.header("house_number"))
             row.outcomes.clear()
             result.households.pop(planned.row)
 
