@@ -326,3 +326,31 @@ def test_township_staff_get_the_evaluations_of_their_township_only(app, world, s
     assert [r[0] for r in _rows(book.worksheets[1])[2:]] == [world.township_a.code]
     assert surveyor.get(f"/exports/evaluations.xlsx?area=county:{world.county_a.code}",
                         buffered=True).status_code == 404
+
+
+def test_evaluations_xlsx_gives_a_finalized_evaluation_as_frozen(app, auth, client, world, surveys):
+    """A village whose evaluation was finalized shows the finalized figures (and says so), even
+    after more surveys were approved; the others are provisional."""
+    from village_survey.evaluations import finalizing
+    from village_survey.evaluations.precomputed import Area
+    from village_survey.scoring import load_criteria
+
+    finalizing.finalize(world.admin, Area("village", world.village_a.id), YEAR, load_criteria())
+    db.session.commit()
+    add_survey(world.village_a, household=make_household(world.village_a, "9组9号", "冯九"))
+    db.session.commit()
+    precomputed.rebuild()
+    db.session.commit()
+    auth.login("reviewer-a")
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    try:
+        villages = _rows(_xlsx(client.get(f"/exports/evaluations.xlsx?year={YEAR}", buffered=True)).worksheets[0])
+    finally:
+        app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
+    keys = villages[1]
+    by_code = {r[0]: dict(zip(keys, r)) for r in villages[2:]}
+    assert by_code[world.village_a.code]["approved_surveys"] == 2  # as finalized, not the 3 of today
+    assert by_code[world.village_a.code]["evaluation"] == "finalized, version 1"
+    assert by_code[world.village_a2.code]["evaluation"] == "provisional"
+    counties = _rows(_xlsx(client.get(f"/exports/evaluations.xlsx?year={YEAR}", buffered=True)).worksheets[2])
+    assert dict(zip(counties[1], counties[2]))["approved_surveys"] == 3  # the county is not finalized

@@ -506,28 +506,45 @@ def _indicator_unit(indicator) -> str | None:
 
 
 def _evaluation_rows(criteria: CriteriaSet, year: int, level: str, area: Area) -> list[tuple]:
-    """(code, name, parent code, parent name, results) of every area of `level` within `area`:
-    the precomputed figures once the set is built, else scored now (as the evaluation lists do)."""
+    """(code, name, parent code, parent name, results, finalized version or None) of every area of
+    `level` within `area`: an area's current finalized evaluation as it was frozen, else the
+    precomputed figures once the set is built, else scored now (as the evaluation lists do)."""
+    from village_survey.evaluations import services
+
     if precomputed.built(criteria):
         found = precomputed.figures(criteria, year, level, area)
-        rows = [(fig.code, fig.name, fig.parent_id, fig.results) for fig in found.values()]
+        rows = [(ident, fig.code, fig.name, fig.parent_id, fig.results) for ident, fig in found.items()]
     else:
-        from village_survey.evaluations import services
-
         scored = services.score_area(year, criteria, area)
         results = services.evaluate_scored(scored)
         infos = {"village": scored.villages, "township": scored.townships, "county": scored.counties}[level]
         parent_key = {"village": "township_id", "township": "county_id"}.get(level)
-        rows = [(info["code"], info["name"], info.get(parent_key) if parent_key else None, results.of(level, ident))
+        rows = [(ident, info["code"], info["name"], info.get(parent_key) if parent_key else None,
+                 results.of(level, ident))
                 for ident, info in sorted(infos.items(), key=lambda item: item[1]["code"])]
+    finalized = {}
+    for chunk in _chunks([row[0] for row in rows]):
+        finalized.update(services.current_evaluations(level, chunk, year, criteria.name))
     parent = PARENTS.get(level)
     names = {}
     if parent is not None:
         model = parent[1]
-        ids = {row[2] for row in rows if row[2] is not None}
+        ids = {row[3] for row in rows if row[3] is not None}
         names = {i: (code, name) for i, code, name in db.session.execute(
             select(model.id, model.code, model.name).where(model.id.in_(ids)))}
-    return [(code, name, *names.get(parent_id, (None, None)), results) for code, name, parent_id, results in rows]
+    out = []
+    for ident, code, name, parent_id, results in rows:
+        frozen = finalized.get(ident)
+        if frozen is not None:
+            results = frozen.results
+        out.append((code, name, *names.get(parent_id, (None, None)), results,
+                    frozen.version if frozen is not None else None))
+    return out
+
+
+def _chunks(items: Sequence, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def evaluation_sheets(f: ExportFilter, _: Translate, language: str, year: int) -> tuple[list[Sheet], int]:
@@ -550,7 +567,9 @@ def evaluation_sheets(f: ExportFilter, _: Translate, language: str, year: int) -
             parent_label = _(LEVEL_NAMES[parent[0]])
             head += [(f"{parent[0]}_code", _("%(level)s code", level=parent_label), "text", ""),
                      (f"{parent[0]}_name", parent_label, "text", "")]
-        head += [("registered_households", _("Registered households"), "int", ""),
+        head += [("evaluation", _("Evaluation"), "text",
+                  _("finalized (its figures as frozen) or provisional (as the approved surveys give them now)")),
+                 ("registered_households", _("Registered households"), "int", ""),
                  ("approved_surveys", _("Approved surveys"), "int", ""),
                  ("coverage", _("Survey coverage"), "percent", ""),
                  ("score", _("Score"), "decimal", _("0 to 100")),
@@ -573,7 +592,7 @@ def evaluation_sheets(f: ExportFilter, _: Translate, language: str, year: int) -
         total += len(rows)
 
         def cells(rows=rows, parent=parent):
-            for code, name, parent_code, parent_name, results in rows:
+            for code, name, parent_code, parent_name, results, version in rows:
                 stars = list(results.get("star_counts") or ())
                 stars += [None] * (4 - len(stars))
                 by_id = {i["id"]: i for i in results.get("indicators", ())}
@@ -585,7 +604,8 @@ def evaluation_sheets(f: ExportFilter, _: Translate, language: str, year: int) -
                 row = [code, name]
                 if parent is not None:
                     row += [parent_code, parent_name]
-                row += [results.get("registered_households"), results.get("approved_surveys"),
+                state = _("finalized, version %(n)s", n=version) if version else _("provisional")
+                row += [state, results.get("registered_households"), results.get("approved_surveys"),
                         results.get("coverage"), _round(results.get("score"), 2), grade_text, *stars[:4],
                         results.get("zero_carbon_count")]
                 row += [_round(by_id.get(ind.id, {}).get("value"), 4) for ind in indicators]
