@@ -36,8 +36,9 @@ def _settings():
 def _failure(error):
     if isinstance(error, BackupError):
         return click.ClickException(_(error.message, **error.params))
-    return click.ClickException(_("%(file)s: %(error)s", file=getattr(error, "filename", None) or "",
-                                  error=error.strerror or error))
+    if getattr(error, "filename", None):
+        return click.ClickException(_("%(file)s: %(error)s", file=error.filename, error=error.strerror or error))
+    return click.ClickException(str(error))
 
 
 def _size(n):
