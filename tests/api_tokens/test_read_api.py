@@ -170,3 +170,15 @@ def test_the_openapi_document_describes_the_read_api(world, auth, client):
     codes = document["components"]["schemas"]["Error"]["properties"]["code"]
     assert {"token_missing", "token_invalid", "token_revoked", "token_expired", "rate_limited"} <= set(
         codes.get("enum", []))
+
+
+def test_the_openapi_document_is_read_without_a_login_and_with_a_token(app, world, auth, client):
+    """Another platform reads the document before (and while) it holds a token; it holds no data."""
+    anonymous = app.test_client()
+    document = anonymous.get("/api/v1/openapi.json")
+    assert document.status_code == 200 and "/read/surveys" in document.get_json()["paths"]
+    with_token = anonymous.get("/api/v1/openapi.json", headers={"Authorization": "Bearer not-even-checked"})
+    assert with_token.status_code == 200
+    # a token still opens nothing else outside the read API
+    refused = anonymous.get("/api/v1/todo", headers={"Authorization": "Bearer x"})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "token_not_accepted"

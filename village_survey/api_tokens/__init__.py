@@ -10,4 +10,6 @@ def init_app(app):
     app.register_blueprint(views.admin_bp)
     app.register_blueprint(api.bp)
     app.before_request(api.refuse_bearer_elsewhere)
-    return {f"{api.bp.name}.{name}" for name in ("surveys", "farmhouse_scores", "evaluations", "villages")}
+    # and the OpenAPI document, which other platforms read before they hold a token (it holds no data)
+    return ({f"{api.bp.name}.{name}" for name in ("surveys", "farmhouse_scores", "evaluations", "villages")}
+            | {api.OPENAPI_ENDPOINT})

@@ -63,9 +63,15 @@ def record_use(response):
     return response
 
 
+# the sync API's document, which describes the read API too (surveys/api.py)
+OPENAPI_ENDPOINT = "api.openapi"
+
+
 def refuse_bearer_elsewhere():
-    """Before every request: a bearer token works on the read API only."""
+    """Before every request: a bearer token works on the read API (and its document) only."""
     if request.blueprint == bp.name or request.path.startswith(bp.url_prefix + "/"):
+        return
+    if request.endpoint == OPENAPI_ENDPOINT:
         return
     if services.bearer_text(request.headers.get("Authorization")) is not None:
         raise DomainError(403, _("API tokens are accepted only by the read API (/api/v1/read/)."),
