@@ -39,7 +39,7 @@ class Fresh:
         self.source, self.tmp_path = app, tmp_path
         self.apps, self.databases = [], []
 
-    def make(self, upgraded=False):
+    def make(self, upgraded=False, revision="head"):
         n = len(self.apps)
         if TEST_DATABASE_URL:
             source = make_url(TEST_DATABASE_URL)
@@ -56,7 +56,7 @@ class Fresh:
         self.apps.append(fresh)
         if upgraded:
             with fresh.app_context():
-                upgrade()
+                upgrade(revision=revision)
                 db.session.remove()
                 db.engine.dispose()
         return fresh

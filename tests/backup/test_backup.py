@@ -301,3 +301,28 @@ def test_restore_reports_counts_and_the_revision(app, world, folders, fresh, tmp
         assert db.session.scalars(select(ReportJob.file_path)).one() == "final/city-2026.pdf"
         db.session.remove()
     assert files_below(os.path.join(target.config["REPORTS_FOLDER"], "final")) == ["city-2026.pdf"]
+
+
+def test_a_backup_of_an_older_schema_restores_and_flask_db_upgrade_brings_it_forward(app, fresh, tmp_path):
+    from flask_migrate import upgrade
+
+    from tests.factories import make_county
+
+    script = ScriptDirectory(app.extensions["migrate"].directory)
+    older = script.get_revision(script.get_current_head()).down_revision
+    source = fresh.make(upgraded=True, revision=older)
+    with source.app_context():
+        make_county("360499", "旧区")
+        db.session.commit()
+        result = source.test_cli_runner().invoke(args=["backup", "-o", str(tmp_path / "older.tar")])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+    target = fresh.make()
+    with target.app_context():
+        restored = services.restore_backup(_settings(), str(tmp_path / "older.tar"))
+        assert (restored.revision, restored.head) == (older, _head(app)) and restored.upgrade_needed
+        upgrade()
+        assert database.rows(target.config["SQLALCHEMY_DATABASE_URI"])["counties"] == 1
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == _head(app)
+        db.session.remove()
