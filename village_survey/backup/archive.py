@@ -122,7 +122,7 @@ class Writer:
         os.replace(self.temporary, self.path)
         _sync_folder(os.path.dirname(self.path))
 
-    def abort(self):
+    def discard(self):
         try:
             self._tar.close()
         except Exception:  # the archive is thrown away: its tail does not matter

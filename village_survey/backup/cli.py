@@ -85,10 +85,10 @@ def backup_command(output):
     except (BackupError, OSError) as error:
         raise _failure(error) from None
     tables = manifest["database"]["tables"]
-    for entry in manifest["missing"]:
+    for entry in manifest.get("missing", []):
         click.echo(_("Missing: %(file)s (named by a row of %(table)s, not on disk).", file=entry["path"],
                      table=entry["table"]), err=True)
-    for entry in manifest["mismatched"]:
+    for entry in manifest.get("mismatched", []):
         click.echo(_("Changed: %(file)s (its content differs from the SHA-256 of its row in %(table)s).",
                      file=entry["path"], table=entry["table"]), err=True)
     click.echo(_("Backup written to %(file)s (%(size)s in %(seconds).1f s): %(surveys)s surveys, %(photos)s "
@@ -120,7 +120,7 @@ def restore_command(archive_file):
                  surveys=tables.get("surveys", 0), photos=tables.get("photos", 0),
                  households=tables.get("households", 0), users=tables.get("users", 0),
                  files=len(manifest["files"])))
-    if manifest["missing"]:
+    if manifest.get("missing"):
         click.echo(_("%(n)s files were already missing when the backup was made; the manifest lists them.",
                      n=len(manifest["missing"])), err=True)
     if restored.upgrade_needed:

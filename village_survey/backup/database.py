@@ -121,13 +121,17 @@ def _sqlite_rows(url, exclude=(REVISION_TABLE,)):
     path = sqlite_file(url)
     if not os.path.isfile(path) or os.path.getsize(path) == 0:
         return {}
-    connection = sqlite3.connect(path, timeout=60)
     try:
-        snapshot = _read(connection.cursor(), [t for t in _sqlite_tables(connection) if t not in exclude],
-                         Snapshot(path), files=False)
-        return snapshot.tables
-    finally:
-        connection.close()
+        connection = sqlite3.connect(path, timeout=60)
+        try:
+            snapshot = _read(connection.cursor(), [t for t in _sqlite_tables(connection) if t not in exclude],
+                             Snapshot(path), files=False)
+            return snapshot.tables
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise BackupError(N_("The SQLite database %(file)s cannot be read: %(error)s"), file=path,
+                          error=str(error)) from None
 
 
 def restore_sqlite(url, dump):

@@ -125,7 +125,7 @@ def make_backup(settings: Settings, output, progress=None) -> dict:
             writer.add_bytes(MANIFEST, archive.manifest_bytes(manifest))
             writer.commit()
         except BaseException:
-            writer.abort()
+            writer.discard()
             raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
