@@ -144,6 +144,12 @@ def area_in_scope(user, spec: str | None, _: Translate) -> tuple[Area, str]:
     return Area(level, ident), f"{level}:{code}"
 
 
+def area_name(area: Area) -> str | None:
+    """The name of a county, township or village; None for the city."""
+    model = AREA_MODELS.get(area.level)
+    return db.session.scalar(select(model.name).where(model.id == area.id)) if model is not None else None
+
+
 def _area_by_id(user, level: str, raw: Any, _: Translate) -> tuple[Area, str]:
     """A township or village given by its id, as the review desk's filters give it."""
     try:

@@ -39,6 +39,7 @@ def _too_large(count):
 def _offer_background(what, f, count):
     """A page instead of the file: the export is made in the background once the user asks."""
     return render_template("exchange/export_background.html", what=what, count=count, f=f,
+                           area_name=exports.area_name(f.area) or _("Jiujiang city"),
                            action=url_for(".background_export", what=what, **request.args)), 200
 
 
