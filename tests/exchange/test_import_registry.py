@@ -163,3 +163,13 @@ def test_two_rows_of_one_household_in_the_same_year_that_disagree_are_refused(wo
     report = run(world.admin, "registry", xlsx_bytes(rows))
     assert [r.ok for r in report.rows] == [False, False]
     assert "2, 3" in report.rows[0].problems[0].message
+
+
+def test_a_masked_export_never_overwrites_names_or_phones(world):
+    """An export made without personal data (王**, 139****78) read back as the registry: those
+    cells are refused, the registered head and phone stay."""
+    rows = registry(household(world, world.household_a.house_number, "王*", phone="139****5678"))
+    report = run(world.admin, "registry", xlsx_bytes(rows))
+    problems = {p.column: p.message for p in report.rows[0].problems}
+    assert set(problems) == {col("head_name"), col("phone")}
+    assert "masked" in problems[col("head_name")]

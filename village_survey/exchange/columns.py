@@ -425,6 +425,11 @@ def _date_from_cell(col: Column, cell: Any) -> _dt.date:
     raise CellError(col.key, cell, N_("Expected a date such as 2026-05-01."))
 
 
+MASK_MARK = "*"
+MASKED_REASON = N_("This value is masked (an export without personal data): import an export made with full "
+                   "personal data instead.")
+
+
 def row_from_cells(cells: Mapping[str, Any], translators: Sequence[Translate] = (),
                    columns: Mapping[str, Column] = COLUMNS) -> tuple[dict[str, Any], list[CellError]]:
     """The typed values of a row given as {column key: cell}, and the errors of the cells that
@@ -434,6 +439,10 @@ def row_from_cells(cells: Mapping[str, Any], translators: Sequence[Translate] = 
     for key, cell in cells.items():
         col = columns.get(key)
         if col is None:
+            continue
+        if col.mask in ("name", "phone") and isinstance(cell, str) and MASK_MARK in cell:
+            # a masked export read back would overwrite the registry's names with "王**"
+            errors.append(CellError(key, cell, MASKED_REASON))
             continue
         try:
             values[key] = from_cell(col, cell, translators)
