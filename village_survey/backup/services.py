@@ -217,12 +217,11 @@ def restore_backup(settings: Settings, path, progress=None) -> Restored:
             staged.append((destination, final))
         with open(destination, "xb") as out:
             size, digest = archive.hash_stream(stream, out)
-            out.flush()
-            os.fsync(out.fileno())
         archive.check(entry, size, digest)
 
     try:
         archive.each_member(path, manifest, extract, progress, "extract")
+        os.sync()  # every file on disk before the database names them (once: an fsync each is slow)
         progress("database", 0, 1)
         database.restore(settings.database_url, dump)
         progress("database", 1, 1)
