@@ -8,7 +8,9 @@ bench/bench_scoring.py and any other bench/bench_*.py present, bench/offline_app
 bench/evaluate_db.py, bench/upload_memory.py (the server's memory under 8 photo uploads at
 once), bench/review_queue.py (the review desk of a county of 50,000 surveys) and
 bench/precomputed.py (the precomputed evaluations: rebuild, lists and dashboards of a county of
-50,000 and a city of 600,000 surveys, the aggregates' update on approval). --quick asks
+50,000 and a city of 600,000 surveys, the aggregates' update on approval), bench/exports.py and
+bench/season.py (a survey season in Locust: 200 surveyors syncing, reviewers and viewers at once,
+on SQLite and PostgreSQL, and the count of what was stored). --quick asks
 each for a short run where it has one. The exit status is non-zero if any
 benchmark failed.
 """
@@ -50,7 +52,8 @@ def _plan(quick: bool, ingest_json: Path):
                 cmd += ["--no-trace"]
         plan.append((script.stem, cmd, _tail_summary))
     # The offline page (Chromium, throttled), the evaluation from the database, photo uploads.
-    for name in ("offline_app.py", "evaluate_db.py", "upload_memory.py", "review_queue.py", "precomputed.py", "exports.py"):
+    for name in ("offline_app.py", "evaluate_db.py", "upload_memory.py", "review_queue.py", "precomputed.py", "exports.py",
+                 "season.py"):
         script = BENCH / name
         if script.exists():
             cmd = [sys.executable, str(script)]

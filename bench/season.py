@@ -1,0 +1,750 @@
+"""Benchmark: a survey season in Locust: surveyors syncing outboxes, reviewers, viewers, at once.
+
+    .venv/bin/python bench/season.py [--quick] [--backends sqlite,postgres] [--postgres URL]
+                                     [--surveyors 200] [--reviewers 5] [--viewers 2] [--rounds 3]
+                                     [--duration 240] [--workers 2] [--kill] [--json PATH]
+
+For each backend it builds a fresh database (an SQLite file in a temporary folder; on PostgreSQL
+the database `vs_bench_season` on the local server, created and dropped, or the database of
+--postgres URL, whose public schema is dropped): `flask db upgrade`, `flask seed-demo` (13
+counties, ~45 townships, ~230 villages, ~8,000 households, this year's and last year's demo
+surveys), then the benchmark's own accounts with Core inserts: --surveyors surveyors spread over
+the townships, --reviewers reviewers of the first counties, --viewers viewers of the city. It
+serves the app with `gunicorn -w --workers` (sync workers) and runs Locust (as a library,
+`Environment` + `LocalRunner`, headless, in a child process: Locust's gevent patches stay out of
+this one), each simulated person logged in through /login with the CSRF token of the form:
+
+- a surveyor pulls what the field app pulls on opening (/api/v1/session, /api/v1/villages,
+  /api/v1/todo, /api/v1/surveys), then --rounds times: fills an outbox of 1 to 30 new surveys
+  (new households in its villages, status "submitted"), sends it as the field app's outbox.js
+  does (POST /api/v1/surveys/batch, 10 surveys a request), uploads a small JPEG for most surveys
+  (PUT /api/v1/surveys/<uuid>/photos/<uuid>, a second for some), pulls the changes
+  (/api/v1/surveys?updated_since=<the last answer's server_time>, every page) and waits 2 to 8 s;
+- a reviewer opens the review queue (/review/), one waiting survey's page (/surveys/<uuid>) and
+  approves it (nine times in ten) or returns it with a comment (POST /surveys/<uuid>/review with
+  the page's CSRF token), 1 to 3 s apart;
+- a viewer opens the dashboard (/) and the evaluation lists of counties, townships and villages,
+  3 to 6 s apart.
+
+The run stops by itself when every surveyor has done its rounds, or after --duration seconds.
+A request that fails at the connection or answers 5xx is tried again (up to 8 times, 0.5 s to
+4 s apart) as the field app's outbox would; every attempt counts in the figures. Figures: requests
+a second and p50/p95/p99 per endpoint (exact, from every request), failures and their answers.
+Then the COUNT, from the database and the photo folder: every survey a client was told was
+stored (its uuid answered 201 or 200) is there exactly once, with one household; every photo
+likewise, its file on disk with the right size and SHA-256 and its thumbnail; every approval or
+return answered is in the survey's status; no file in the photo folder that no photo row names.
+
+--kill: the fault run. Midway (at the first surveyor's second round or at a third of --duration)
+the gunicorn master and its workers get SIGKILL at once, and the server is started again 2 s
+later on the same port; the clients retry as above. The count must hold the same way (what was
+acknowledged is there once; what was not may or may not be), and the photo folder must hold no
+orphan and no half-written file.
+
+Goal: no failed request (--kill: none but while the server is down), the COUNT exact, p95 of a
+batch of surveys ≤ 1 s. --quick: 40 surveyors, 2 reviewers, 1 viewer, 1 round, 90 s at most.
+The markdown section printed at the end is also written to bench/out/season.md, the figures to
+bench/out/season-<time>.json.
+"""
+
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__" and "--locust-child" in sys.argv:
+    # Locust's gevent must patch the standard library before anything imports it.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    OUT, PASSWORD, Gunicorn, app_for, flask, fresh_postgres, latency_summary, load_average, machine_info,
+    machine_line, postgres_version, survey_answers, write_out,
+)
+
+PG_DB = "vs_bench_season"
+OUTBOX_BATCH = 10  # BATCH in static/js/app/outbox.js
+GOAL_BATCH_P95_MS = 1000.0
+RETRIES = 8
+THINK = {"surveyor": (2.0, 8.0), "reviewer": (1.0, 3.0), "viewer": (3.0, 6.0)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The accounts (in this process, before the server starts)
+# ---------------------------------------------------------------------------------------------
+
+def add_accounts(url, surveyors, reviewers, viewers):
+    """The benchmark's accounts with one password hash (hashing 200 passwords would take a minute):
+    surveyors round-robin over the townships, reviewers of the first counties, city viewers."""
+    from sqlalchemy import insert, select
+
+    from village_survey.accounts.models import User
+    from village_survey.areas.models import County, Township
+    from village_survey.extensions import db
+
+    app = app_for(url, "development")
+    with app.app_context():
+        probe = User(username="probe", role="surveyor")
+        probe.set_password(PASSWORD)
+        townships = db.session.scalars(select(Township.id).order_by(Township.id)).all()
+        counties = db.session.scalars(select(County.id).order_by(County.id)).all()
+        rows = [{"username": f"season-surveyor-{i}", "role": "surveyor", "township_id": townships[i % len(townships)],
+                 "county_id": None} for i in range(surveyors)]
+        rows += [{"username": f"season-reviewer-{i}", "role": "reviewer", "county_id": counties[i % len(counties)],
+                  "township_id": None} for i in range(reviewers)]
+        rows += [{"username": f"season-viewer-{i}", "role": "viewer", "county_id": None, "township_id": None}
+                 for i in range(viewers)]
+        for row in rows:
+            row.update(password_hash=probe.password_hash, session_token=os.urandom(16).hex(), active=True)
+        db.session.execute(insert(User.__table__), rows)
+        db.session.commit()
+        db.engine.dispose()
+    return {"surveyors": [r["username"] for r in rows if r["role"] == "surveyor"],
+            "reviewers": [r["username"] for r in rows if r["role"] == "reviewer"],
+            "viewers": [r["username"] for r in rows if r["role"] == "viewer"],
+            "townships": len(townships)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The Locust side (in the child process only: `import locust` patches the standard library)
+# ---------------------------------------------------------------------------------------------
+
+def locust_classes(spec, record):
+    """The three kinds of user, bound to the run's spec and to `record` (acknowledgements)."""
+    from urllib.parse import urlencode
+
+    from locust import between, task
+    from locust.contrib.fasthttp import FastHttpUser
+    from locust.exception import StopUser
+
+    import gevent
+
+    names = {kind: list(spec[kind]) for kind in ("surveyors", "reviewers", "viewers")}
+    photos = [bytes.fromhex(h) for h in spec["photos"]]
+    today = dt.date.today()
+    answers = [survey_answers(random.Random(n), today.year, today) for n in range(100)]
+
+    class Person(FastHttpUser):
+        abstract = True
+        network_timeout = 120.0
+        connection_timeout = 30.0
+        kind = None
+
+        def on_start(self):
+            self.username = names[self.kind + "s"].pop()
+            self.rng = random.Random(self.username)
+            self.csrf = None
+            self.login()
+
+        def call(self, method, path, name=None, expect=(200,), **kwargs):
+            """A request tried again after a connection failure or a 5xx (the outbox's retries):
+            the last response, or None if every attempt failed at the connection."""
+            response = None
+            for attempt in range(RETRIES + 1):
+                with self.client.request(method, path, name=name or path, catch_response=True, **kwargs) as response:
+                    status = response.status_code
+                    if status in expect:
+                        response.success()
+                        return response
+                    response.failure(f"HTTP {status}: {(response.text or '')[:200]}")
+                record["failures"].append({"name": name or path, "status": status, "attempt": attempt,
+                                           "user": self.username, "at": time.time(),
+                                           "body": (response.text or "")[:300] if status
+                                           else str(getattr(response, "error", ""))[:300]})
+                if status and status < 500:
+                    return response  # a refusal: trying again would not change it
+                gevent.sleep(min(4.0, 0.5 * 2 ** attempt))
+            return response
+
+        def headers(self, content_type=None):
+            headers = {"X-CSRFToken": self.csrf} if self.csrf else {}
+            if content_type:
+                headers["Content-Type"] = content_type
+            return headers
+
+        def login(self):
+            page = self.call("GET", "/login")
+            token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text or "")
+            if token is None:
+                raise StopUser()
+            form = urlencode({"username": self.username, "password": PASSWORD, "remember": "y",
+                              "csrf_token": token.group(1)})
+            answer = self.call("POST", "/login", data=form, expect=(302,), allow_redirects=False,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+            if answer is None or answer.status_code != 302:
+                raise StopUser()
+            session = self.call("GET", "/api/v1/session")
+            if session is None or session.status_code != 200:
+                raise StopUser()
+            self.csrf = session.json()["csrf_token"]
+
+    class Surveyor(Person):
+        fixed_count = len(spec["surveyors"])
+        kind = "surveyor"
+        wait_time = between(*THINK["surveyor"])
+
+        def on_start(self):
+            super().on_start()
+            self.rounds, self.seq, self.since = 0, 0, None
+            villages = self.call("GET", "/api/v1/villages")
+            self.villages = [v["id"] for v in villages.json()["villages"]]
+            self.call("GET", "/api/v1/todo")
+            self.pull()
+
+        def pull(self):
+            """The changes since the last pull, every page (the field app's pull)."""
+            query = f"?updated_since={self.since}" if self.since else ""
+            cursor, server_time = None, None
+            while True:
+                path = "/api/v1/surveys" + query + (("&" if query else "?") + f"cursor={cursor}" if cursor else "")
+                answer = self.call("GET", path, name="/api/v1/surveys?updated_since=")
+                if answer is None or answer.status_code != 200:
+                    return
+                body = answer.json()
+                server_time = server_time or body["server_time"]
+                cursor = body["next_cursor"]
+                if not cursor:
+                    break
+            self.since = server_time
+
+        def new_survey(self):
+            self.seq += 1
+            body = dict(answers[self.rng.randrange(len(answers))])
+            body["house_number"] = f"{1 + self.seq % 12}组{spec['tag']}{self.username.rsplit('-', 1)[1]}-{self.seq}号"
+            return {"uuid": str(self.rng_uuid()), "form_version": 1, "year": today.year, "status": "submitted",
+                    "village_id": self.villages[self.seq % len(self.villages)], "answers": body}
+
+        def rng_uuid(self):
+            import uuid
+
+            return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+        def send_outbox(self, outbox):
+            """The outbox in batches of OUTBOX_BATCH; the uuids answered 201 or 200."""
+            stored = []
+            for start in range(0, len(outbox), OUTBOX_BATCH):
+                unit = outbox[start:start + OUTBOX_BATCH]
+                record["sent"].extend(s["uuid"] for s in unit)
+                answer = self.call("POST", "/api/v1/surveys/batch", json={"surveys": unit},
+                                   headers=self.headers("application/json"))
+                if answer is None or answer.status_code != 200:
+                    continue
+                for result in answer.json()["results"]:
+                    if result["status"] in (200, 201):
+                        stored.append(result["uuid"])
+                        record["surveys"].append(result["uuid"])
+                    else:
+                        record["refused"].append({"uuid": result["uuid"], "status": result["status"],
+                                                  "body": json.dumps(result["body"])[:300]})
+            return stored
+
+        def send_photos(self, stored):
+            for survey_uuid in stored:
+                for kind in ("house", "roof")[:self.rng.choice((0, 1, 1, 1, 2))]:
+                    photo_uuid = str(self.rng_uuid())
+                    data = photos[self.rng.randrange(len(photos))]
+                    answer = self.call("PUT", f"/api/v1/surveys/{survey_uuid}/photos/{photo_uuid}?kind={kind}",
+                                       name="/api/v1/surveys/[uuid]/photos/[uuid]", data=data,
+                                       expect=(200, 201, 409), headers=self.headers("image/jpeg"))
+                    if answer is not None and answer.status_code == 409:
+                        # the app's refusal: a reviewer approved the survey meanwhile (the phone keeps it)
+                        record["photos_refused"].append({"uuid": photo_uuid, "survey": survey_uuid,
+                                                         "body": (answer.text or "")[:200]})
+                    elif answer is not None and answer.status_code in (200, 201):
+                        record["photos"].append({"uuid": photo_uuid, "survey": survey_uuid,
+                                                 "sha256": hashlib.sha256(data).hexdigest()})
+
+        @task
+        def sync_round(self):
+            if self.rounds >= spec["rounds"]:
+                record["done"].add(self.username)
+                raise StopUser()
+            self.rounds += 1
+            outbox = [self.new_survey() for _ in range(self.rng.randint(1, 30))]
+            stored = self.send_outbox(outbox)
+            self.send_photos(stored)
+            self.pull()
+            record["rounds"] += 1
+
+    class Reviewer(Person):
+        fixed_count = len(spec["reviewers"])
+        kind = "reviewer"
+        wait_time = between(*THINK["reviewer"])
+
+        @task
+        def review_one(self):
+            queue = self.call("GET", "/review/")
+            rows = re.findall(r'data-row="([0-9a-f-]{36})"(.*?)</li>', queue.text or "", re.S) if queue else []
+            if not rows:
+                return
+            survey_uuid, row = self.rng.choice(rows[:10])
+            page = self.call("GET", f"/surveys/{survey_uuid}", name="/surveys/[uuid]")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text or "") if page is not None else None
+            if token is None:
+                return
+            # a survey without its house photo (yet) goes back, as would one in ten of the others
+            action = "return" if 'data-flag="no_house_photo"' in row or self.rng.random() < 0.1 else "approve"
+            comment = "" if action == "approve" else "请补拍房屋照片。"
+            form = urlencode({"csrf_token": token.group(1), "action": action, "comment": comment})
+            answer = self.call("POST", f"/surveys/{survey_uuid}/review", name="/surveys/[uuid]/review", data=form,
+                               expect=(302, 303), allow_redirects=False,
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+            if answer is not None and answer.status_code in (302, 303):
+                record["reviews"].append({"uuid": survey_uuid, "status": "approved" if action == "approve"
+                                          else "returned"})
+
+    class Viewer(Person):
+        fixed_count = len(spec["viewers"])
+        kind = "viewer"
+        wait_time = between(*THINK["viewer"])
+
+        @task
+        def look(self):
+            year = today.year
+            self.call("GET", "/", name="/ (dashboard)")
+            level = self.rng.choice(("county", "township", "village"))
+            self.call("GET", f"/evaluations/?level={level}&year={year}", name=f"/evaluations/?level={level}")
+
+    return [Surveyor, Reviewer, Viewer]
+
+
+def run_locust(spec_path, out_path):
+    """The child process: Locust headless until the surveyors are done or the time is up."""
+    import gevent
+    from locust import events
+    from locust.env import Environment
+
+    spec = json.loads(Path(spec_path).read_text())
+    record = {"surveys": [], "photos": [], "reviews": [], "refused": [], "failures": [], "sent": [],
+              "photos_refused": [],
+              "done": set(), "rounds": 0}
+    timings = {}
+
+    @events.request.add_listener
+    def on_request(request_type, name, response_time, exception=None, **_kwargs):
+        timings.setdefault(f"{request_type} {name}", []).append((response_time / 1000, exception is None))
+
+    classes = locust_classes(spec, record)
+    env = Environment(user_classes=classes, host=spec["host"], events=events)
+    runner = env.create_local_runner()
+    users = sum(len(spec[k]) for k in ("surveyors", "reviewers", "viewers"))
+    started = time.monotonic()
+    runner.start(users, spawn_rate=spec["spawn_rate"])
+    deadline = started + spec["duration"]
+    ready_at = None
+    while time.monotonic() < deadline and len(record["done"]) < len(spec["surveyors"]):
+        if ready_at is None and spec.get("signal_after_rounds") and record["rounds"] >= spec["signal_after_rounds"]:
+            ready_at = time.monotonic()
+            print("SIGNAL rounds", flush=True)  # the parent kills the server now (--kill)
+        gevent.sleep(0.5)
+    elapsed = time.monotonic() - started
+    runner.quit()
+    out = {"elapsed": elapsed, "timed_out": len(record["done"]) < len(spec["surveyors"]),
+           "surveyors_done": len(record["done"]), "rounds": record["rounds"],
+           "timings": {name: [[round(s, 5), ok] for s, ok in values] for name, values in timings.items()},
+           **{k: record[k] for k in ("surveys", "photos", "reviews", "refused", "failures", "sent",
+                                     "photos_refused")}}
+    Path(out_path).write_text(json.dumps(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# The count: what the clients were told was stored, against the database and the photo folder
+# ---------------------------------------------------------------------------------------------
+
+def _rows(url, sql, **params):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).all()
+    finally:
+        engine.dispose()
+
+
+def count(url, photo_folder, result, tag):
+    """Every acknowledged survey, photo and review in the database (and photo on disk) exactly once."""
+    acked = result["surveys"]
+    surveys = {u: (household, status) for u, household, status in _rows(
+        url, "SELECT s.uuid, s.household_id, s.status FROM surveys s JOIN households h ON h.id = s.household_id "
+             "WHERE h.house_number LIKE :tag", tag=f"%{tag}%")}
+    households = _rows(url, "SELECT village_id, house_number, count(*) FROM households WHERE house_number LIKE :tag "
+                            "GROUP BY village_id, house_number", tag=f"%{tag}%")
+    photos = {u: (survey, sha, path, size) for u, survey, sha, path, size in _rows(
+        url, "SELECT p.uuid, s.uuid, p.sha256, p.path, p.size FROM photos p JOIN surveys s ON s.id = p.survey_id")}
+    statuses = dict(_rows(url, "SELECT uuid, status FROM surveys"))
+    outcome = {
+        "acknowledged_surveys": len(acked), "distinct_acknowledged": len(set(acked)),
+        "missing_surveys": sorted(set(acked) - set(surveys))[:10],
+        "stored_not_acknowledged": len(set(surveys) - set(acked)),
+        "stored_never_sent": sorted(set(surveys) - set(result["sent"]))[:10],
+        "duplicate_households": [list(h) for h in households if h[2] > 1][:10],
+        "households": len(households), "households_with_two_surveys":
+            len(surveys) - len({household for household, _s in surveys.values()}),
+    }
+    outcome.update(_count_photos(photos, photo_folder, result["photos"]))
+    wrong_reviews = [r for r in result["reviews"] if statuses.get(r["uuid"]) != r["status"]]
+    outcome.update(acknowledged_reviews=len(result["reviews"]), wrong_reviews=wrong_reviews[:10])
+    outcome["ok"] = not (outcome["missing_surveys"] or outcome["stored_never_sent"] or outcome["duplicate_households"]
+                         or outcome["households_with_two_surveys"] or outcome["missing_photos"]
+                         or outcome["bad_files"] or outcome["orphan_files"] or wrong_reviews
+                         or outcome["distinct_acknowledged"] != outcome["acknowledged_surveys"]
+                         or outcome["distinct_acknowledged_photos"] != outcome["acknowledged_photos"])
+    return outcome
+
+
+def _count_photos(photos, photo_folder, acked):
+    missing, bad = [], []
+    for photo in acked:
+        row = photos.get(photo["uuid"])
+        if row is None or row[0] != photo["survey"] or row[1] != photo["sha256"]:
+            missing.append(photo["uuid"])
+    named = set()
+    for _uuid, (_survey, sha, path, size) in photos.items():
+        file = photo_folder / path
+        thumb = file.with_suffix(".thumb.jpg")
+        named.update({file, thumb})
+        if not file.is_file() or file.stat().st_size != size or hashlib.sha256(file.read_bytes()).hexdigest() != sha:
+            bad.append(f"{path}: " + ("missing" if not file.is_file() else "wrong size or content"))
+        elif not thumb.is_file() or thumb.stat().st_size == 0:
+            bad.append(f"{path}: no thumbnail")
+    on_disk = {p for p in photo_folder.rglob("*") if p.is_file()} if photo_folder.exists() else set()
+    orphans = sorted(str(p.relative_to(photo_folder)) for p in on_disk - named)
+    return {"acknowledged_photos": len(acked), "distinct_acknowledged_photos": len({p["uuid"] for p in acked}),
+            "photo_rows": len(photos), "missing_photos": missing[:10], "bad_files": bad[:10],
+            "orphan_files": orphans[:20], "orphan_count": len(orphans), "files_on_disk": len(on_disk)}
+
+
+# ---------------------------------------------------------------------------------------------
+# One backend: database, accounts, server, Locust, the count
+# ---------------------------------------------------------------------------------------------
+
+def small_jpegs(count_=12):
+    import io
+
+    from PIL import Image
+
+    rng = random.Random(5)
+    out = []
+    for n in range(count_):
+        width, height = 160 + 16 * n, 120 + 12 * n
+        image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=60)
+        out.append(buffer.getvalue())
+    return out
+
+
+class Killer(threading.Thread):
+    """--kill: on the child's signal (or at a third of the time) SIGKILL the server, restart it 2 s later."""
+
+    def __init__(self, server, at_seconds):
+        super().__init__(daemon=True)
+        self.server, self.at_seconds = server, at_seconds
+        self.go, self.events, self.cancelled = threading.Event(), [], False
+
+    def run(self):
+        self.go.wait(self.at_seconds)
+        if self.cancelled:
+            return
+        killed_at = time.monotonic()
+        pids = self.server.kill()
+        self.events.append(f"SIGKILL to gunicorn master and workers (pids {pids}) at {time.strftime('%H:%M:%S')}")
+        time.sleep(2)
+        self.server.start()
+        self.events.append(f"restarted and answering /healthz {time.monotonic() - killed_at:.1f} s after the kill")
+
+
+def run_child(spec, workdir, killer=None):
+    spec_path = workdir / "spec.json"
+    out_path = workdir / "locust.json"
+    spec_path.write_text(json.dumps(spec))
+    child = subprocess.Popen([sys.executable, __file__, "--locust-child", str(spec_path), str(out_path)],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    log = open(workdir / "locust.log", "w")
+    for line in child.stdout:
+        log.write(line)
+        if line.startswith("SIGNAL") and killer is not None:
+            killer.go.set()
+    log.close()
+    if child.wait() != 0 or not out_path.exists():
+        raise RuntimeError(f"the Locust process failed; see {workdir / 'locust.log'}:\n"
+                           + (workdir / "locust.log").read_text()[-3000:])
+    return json.loads(out_path.read_text())
+
+
+def endpoint_figures(result):
+    rows = {}
+    elapsed = result["elapsed"]
+    for name, values in sorted(result["timings"].items()):
+        seconds = [s for s, _ok in values]
+        rows[name] = latency_summary(seconds) | {"failures": sum(1 for _s, ok in values if not ok),
+                                                 "per_second": round(len(values) / elapsed, 2)}
+    return rows
+
+
+def run_backend(backend, url, args, workdir, tag):
+    print(f"\n== {backend} ==", flush=True)
+    started = time.monotonic()
+    flask(url, "db", "upgrade")
+    flask(url, "seed-demo")
+    accounts = add_accounts(url, args.surveyors, args.reviewers, args.viewers)
+    print(f"   migrated, demo data and {args.surveyors + args.reviewers + args.viewers} accounts "
+          f"({time.monotonic() - started:.0f} s)", flush=True)
+    photo_folder = workdir / f"photos-{backend}"
+    # 200 people log in from 127.0.0.1 at once: not an attack, no address limit
+    env = {"PHOTO_FOLDER": str(photo_folder), "LOGIN_ADDRESS_RATE_LIMIT": "100000 per minute"}
+    server = Gunicorn(url, args.workers, workdir / f"gunicorn-{backend}.log", extra_env=env, wait_workers=True)
+    spec = {"host": server.base, "tag": tag, "rounds": args.rounds, "duration": args.duration,
+            "spawn_rate": args.spawn_rate, "photos": [p.hex() for p in small_jpegs()],
+            "signal_after_rounds": max(1, args.surveyors * args.rounds // 3) if args.kill else None, **accounts}
+    killer = Killer(server, args.duration / 3) if args.kill else None
+    load_before = load_average()
+    try:
+        if killer:
+            killer.start()
+        result = run_child(spec, workdir, killer)
+        if killer:
+            killer.cancelled = not killer.events  # the run ended before the kill: none
+            killer.go.set()
+            killer.join(120)
+    finally:
+        server.stop()
+    load_after = load_average()
+    figures = endpoint_figures(result)
+    counted = count(url, photo_folder, result, tag)
+    row = {"backend": backend, "elapsed": round(result["elapsed"], 1), "timed_out": result["timed_out"],
+           "surveyors_done": result["surveyors_done"], "rounds": result["rounds"], "endpoints": figures,
+           "requests": sum(f["count"] for f in figures.values()),
+           "failures": len(result["failures"]), "failure_samples": result["failures"][:8],
+           "refused": result["refused"][:8], "refused_count": len(result["refused"]),
+           "photos_refused": len(result["photos_refused"]),
+           "count": counted, "load_before": load_before, "load_after": load_after,
+           "kill": killer.events if killer else None,
+           "server_errors": _server_errors(workdir / f"gunicorn-{backend}.log")}
+    print_backend(row)
+    return row
+
+
+def _server_errors(log_path):
+    """Tracebacks and worker timeouts in the server's log."""
+    text = Path(log_path).read_text(errors="replace") if Path(log_path).exists() else ""
+    found = [block.strip()[-1500:] for block in re.split(r"\n(?=\[)", text)
+             if "Traceback" in block or "WORKER TIMEOUT" in block or "Error" in block]
+    return found[:5]
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------------------------
+
+BATCH = "POST /api/v1/surveys/batch"
+
+
+def batch_p95(row):
+    return row["endpoints"].get(BATCH, {}).get("p95_ms", float("nan"))
+
+
+def verdict(row, kill):
+    """(goal met, the reasons it is not)."""
+    reasons = []
+    if row["failures"] and not kill:
+        reasons.append(f"{row['failures']} failed requests")
+    if row["refused_count"]:
+        reasons.append(f"{row['refused_count']} surveys refused in batches")
+    if not row["count"]["ok"]:
+        reasons.append("the count does not hold")
+    if not batch_p95(row) <= GOAL_BATCH_P95_MS:
+        reasons.append(f"p95 of a batch {batch_p95(row):.0f} ms > {GOAL_BATCH_P95_MS:.0f} ms")
+    if row["timed_out"]:
+        reasons.append(f"only {row['surveyors_done']} surveyors finished within the time")
+    return not reasons, reasons
+
+
+def print_backend(row):
+    print(f"   {row['requests']} requests in {row['elapsed']:.0f} s ({row['requests'] / row['elapsed']:.1f}/s), "
+          f"failed {row['failures']}, surveys refused {row['refused_count']}; load {row['load_before']} → "
+          f"{row['load_after']}", flush=True)
+    for name, f in row["endpoints"].items():
+        print(f"   {name:48} {f['count']:6} {f['per_second']:7.2f}/s  p50 {f['p50_ms']:7.0f}  p95 {f['p95_ms']:7.0f}  "
+              f"p99 {f['p99_ms']:7.0f} ms  failed {f['failures']}", flush=True)
+    c = row["count"]
+    print(f"   COUNT: {c['distinct_acknowledged']} surveys acknowledged, missing {len(c['missing_surveys'])}, "
+          f"duplicate households {len(c['duplicate_households'])}, stored but not acknowledged "
+          f"{c['stored_not_acknowledged']}; photos acknowledged {c['distinct_acknowledged_photos']}, missing "
+          f"{len(c['missing_photos'])}, bad files {len(c['bad_files'])}, orphan files {c['orphan_count']}; "
+          f"reviews {c['acknowledged_reviews']}, wrong {len(c['wrong_reviews'])}: {'OK' if c['ok'] else 'FAIL'}",
+          flush=True)
+    for event in row["kill"] or ():
+        print(f"   kill: {event}", flush=True)
+
+
+def markdown(report):
+    m, s = report["machine"], report["settings"]
+    lines = [f"### Survey season (Locust){' — kill the server' if s['kill'] else ''}", "",
+             f"`bench/season.py{' --quick' if s['quick'] else ''}{' --kill' if s['kill'] else ''}` on {m['date']}: "
+             f"{machine_line(m)}, SQLite {m['sqlite']}" + (f", PostgreSQL {m['postgres']}" if m.get("postgres") else "")
+             + f", Locust {m['locust']}, commit {m['commit']}. Load average {m['load_average'][0]:.1f} when it "
+             "started: the 2 cores were shared with other work (the Locust process itself, gunicorn, PostgreSQL "
+             "and other agents' jobs).", "",
+             f"gunicorn with {s['workers']} sync workers; {s['surveyors']} surveyors (each {s['rounds']} sync "
+             f"round(s) of 1–30 surveys in batches of {OUTBOX_BATCH}, photos, pull; 2–8 s apart), {s['reviewers']} "
+             f"reviewers (queue, survey page, approve or return), {s['viewers']} viewers (dashboard, evaluation "
+             f"lists); demo data plus the accounts; at most {s['duration']:.0f} s.", ""]
+    for row in report["runs"]:
+        lines += _backend_markdown(row, s["kill"])
+    for backend, reason in report["skipped"].items():
+        lines.append(f"- {backend}: skipped ({reason}).")
+    return "\n".join(lines) + "\n"
+
+
+def _backend_markdown(row, kill):
+    ok, reasons = verdict(row, kill)
+    c = row["count"]
+    lines = [f"**{row['backend']}**: {row['requests']:,} requests in {row['elapsed']:.0f} s "
+             f"({row['requests'] / row['elapsed']:.1f} requests/s), {c['distinct_acknowledged']:,} surveys and "
+             f"{c['distinct_acknowledged_photos']:,} photos stored ({c['distinct_acknowledged'] / row['elapsed']:.1f} "
+             f"surveys/s), {c['acknowledged_reviews']} reviews; failed requests {row['failures']}, surveys refused "
+             f"{row['refused_count']}; load average {row['load_before'][0]:.1f} before, {row['load_after'][0]:.1f} "
+             f"after. Goal (no error, count exact, p95 of a batch ≤ {GOAL_BATCH_P95_MS:.0f} ms): "
+             + ("**met**" if ok else "**missed**: " + "; ".join(reasons)) + ".", "",
+             "| endpoint | requests | per s | p50 ms | p95 ms | p99 ms | max ms | failed |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, f in row["endpoints"].items():
+        lines.append(f"| `{name}` | {f['count']:,} | {f['per_second']:.2f} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | "
+                     f"{f['p99_ms']:.0f} | {f['max_ms']:.0f} | {f['failures']} |")
+    lines += ["", f"COUNT ({'OK' if c['ok'] else '**FAIL**'}): {c['distinct_acknowledged']:,} surveys acknowledged "
+              f"(201/200), all in the database: {'yes' if not c['missing_surveys'] else 'no, missing ' + str(c['missing_surveys'])}; "
+              f"each once with one household: {'yes' if not (c['duplicate_households'] or c['households_with_two_surveys']) else 'no'}; "
+              f"stored but never acknowledged (sent, answer lost): {c['stored_not_acknowledged']}; "
+              f"{c['distinct_acknowledged_photos']:,} photos acknowledged, in the database with their file, size, "
+              f"SHA-256 and thumbnail: {'yes' if not (c['missing_photos'] or c['bad_files']) else 'no ' + str(c['missing_photos'] + c['bad_files'])}; "
+              f"files in the photo folder no row names: {c['orphan_count']}"
+              + (f" ({', '.join(c['orphan_files'][:5])})" if c["orphan_files"] else "")
+              + f"; approvals and returns answered: {c['acknowledged_reviews']}, in the survey's status: "
+              f"{'all' if not c['wrong_reviews'] else 'not ' + str(c['wrong_reviews'])}.", ""]
+    if row["kill"]:
+        lines += ["Fault: " + "; ".join(row["kill"]) + ".", ""]
+    if row["failure_samples"]:
+        lines += ["Failed requests (first): " + "; ".join(
+            f"{f['name']} {f['status'] or 'connection'}: {f['body'][:120]}" for f in row["failure_samples"][:4]), ""]
+    if row["server_errors"]:
+        lines += ["Server log: " + " / ".join(e.splitlines()[-1][:200] for e in row["server_errors"][:3]), ""]
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--quick", action="store_true", help="40 surveyors, 2 reviewers, 1 viewer, 1 round, 90 s")
+    parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--postgres", metavar="URL", help="use this PostgreSQL database (its schema is wiped)")
+    parser.add_argument("--surveyors", type=int, help="simulated surveyors (default 200)")
+    parser.add_argument("--reviewers", type=int, help="simulated reviewers (default 5)")
+    parser.add_argument("--viewers", type=int, help="simulated viewers (default 2)")
+    parser.add_argument("--rounds", type=int, help="sync rounds of each surveyor (default 3)")
+    parser.add_argument("--duration", type=float, help="seconds at most of each backend's run (default 300)")
+    parser.add_argument("--spawn-rate", type=float, default=10.0, help="users started a second (default 10)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--kill", action="store_true", help="SIGKILL the server midway and restart it")
+    parser.add_argument("--json", type=Path, help="where to write the figures (default bench/out/season-*.json)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, logs)")
+    parser.add_argument("--locust-child", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.surveyors = args.surveyors or (40 if quick else 200)
+    args.reviewers = args.reviewers or (2 if quick else 5)
+    args.viewers = args.viewers or (1 if quick else 2)
+    args.rounds = args.rounds or (1 if quick else 3)
+    args.duration = args.duration or (90.0 if quick else 300.0)
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if set(args.backends) - {"sqlite", "postgres"}:
+        parser.error("--backends: sqlite, postgres")
+    return args
+
+
+def _database(backend, args, workdir):
+    """(url, drop or None, skip reason or None) of a fresh database for the backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'season.db'}", None, None
+    return fresh_postgres(args.postgres, PG_DB)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.locust_child:
+        run_locust(*args.locust_child)
+        return 0
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+    from importlib.metadata import version
+
+    from bench.common import git_commit
+
+    info = machine_info(locust=version("locust"), commit=git_commit())
+    print(f"season benchmark: {machine_line(info)}, load average {info['load_average']}; {args.surveyors} surveyors, "
+          f"{args.reviewers} reviewers, {args.viewers} viewers, {args.rounds} round(s), {args.workers} workers"
+          + (", kill midway" if args.kill else ""), flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix="vs-season-"))
+    report = {"machine": info, "settings": {k: getattr(args, k) for k in (
+        "quick", "surveyors", "reviewers", "viewers", "rounds", "duration", "workers", "kill")},
+        "runs": [], "skipped": {}}
+    tag = f"S{int(time.time()) % 100000}"
+    failed = True
+    try:
+        for backend in args.backends:
+            url, drop, reason = _database(backend, args, workdir)
+            if url is None:
+                report["skipped"][backend] = reason
+                continue
+            try:
+                if backend == "postgres":
+                    info["postgres"] = postgres_version(url)
+                report["runs"].append(run_backend(backend, url, args, workdir, tag))
+            finally:
+                if drop:
+                    drop()
+        failed = False
+    finally:
+        if failed or args.keep:
+            print(f"(databases and logs kept in {workdir})")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    section = markdown(report)
+    write_out("season-kill.md" if args.kill else "season.md", section)
+    out = args.json or OUT / f"season-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str))
+    print()
+    print(section)
+    results = [verdict(row, args.kill) for row in report["runs"]]
+    for row, (ok, reasons) in zip(report["runs"], results):
+        print(f"{row['backend']}: batch p95 {batch_p95(row):.0f} ms, {row['failures']} failed, count "
+              f"{'OK' if row['count']['ok'] else 'FAIL'}; goal {'met' if ok else 'MISSED: ' + '; '.join(reasons)}")
+    return 0 if results and all(ok for ok, _r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
