@@ -199,6 +199,29 @@ def test_a_file_missing_from_disk_is_named_in_the_manifest(app, world, folders, 
     assert [e["path"] for e in manifest["files"]] == [f"photos/{photo.path}"]
 
 
+def test_a_photo_still_under_its_pending_name_is_taken_if_its_hash_is_the_rows(app, world, folders, fresh,
+                                                                                tmp_path):
+    """A process that stopped between the photo row's commit and the file's rename."""
+    send_survey(phone(app), world.village_a, 1)
+    send_survey(phone(app), world.village_a, 2)
+    first, second = db.session.scalars(select(Photo).order_by(Photo.id)).all()
+    photos = folders / "photos"
+    os.rename(photos / first.path, photos / f"{first.path}.0a1b2c3d4e5f.pending")
+    thumbnail = os.path.splitext(first.path)[0] + ".thumb.jpg"
+    os.rename(photos / thumbnail, photos / f"{thumbnail}.0a1b2c3d4e5f.pending")
+    (photos / second.path).rename(photos / f"{second.path}.0a1b2c3d4e5f.pending")
+    (photos / f"{second.path}.0a1b2c3d4e5f.pending").write_bytes(jpeg(99))  # not the row's photo
+    manifest = _backup(app, tmp_path / "backup.tar")
+    assert sorted(e["path"] for e in manifest["recovered"]) == sorted([f"photos/{first.path}",
+                                                                       f"photos/{thumbnail}"])
+    assert manifest["missing"] == [{"path": f"photos/{second.path}", "table": "photos"}]
+    target = fresh.make()
+    assert _restore(target, tmp_path / "backup.tar").exit_code == 0
+    restored = os.path.join(target.config["PHOTO_FOLDER"], first.path)
+    with open(restored, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == first.sha256
+
+
 def test_a_failed_backup_leaves_no_file(app, world, folders, tmp_path):
     send_survey(phone(app), world.village_a, 1)
     photo = db.session.scalars(select(Photo)).one()

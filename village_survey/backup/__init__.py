@@ -7,7 +7,10 @@ into an empty instance.
     cli.py        `flask backup -o FILE` and `flask restore FILE`
 
 Consistency: the database is snapshotted first; then exactly the files the snapshot's rows name are
-copied (a photo's file takes its name before its row commits, a report's file is written before its
-row, so every file the snapshot names exists; one that does not is listed as missing in the
-manifest). Files written after the snapshot are not in the archive, so a restore leaves no orphans.
+copied. A report's file is written before its row; a photo's is written under a temporary
+`.pending` name before its row commits and renamed just after the commit, so a file the snapshot
+names is there, or (a moment later, or after a crash between commit and rename) under that
+temporary name, taken if its SHA-256 is the row's (services._committed_file); one that is not is
+listed as missing in the manifest. Files written after the snapshot are not in the archive, so a
+restore leaves no orphans.
 """

@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 
 from village_survey.backup import archive, database
@@ -72,6 +73,25 @@ def _referenced(settings, snapshot):
     return [(name, *rest) for name, rest in found.items()]
 
 
+def _committed_file(path, sha256):
+    """The file to copy for a row naming `path` that was not there at first, or None. A photo is
+    written as `<path>.<random>.pending` before its row commits and takes its name just after the
+    commit (surveys/photos.py): a snapshot may name it a moment before it has its name, or a
+    process may have stopped between the commit and the rename. It is taken under its temporary
+    name if its SHA-256 is the row's (a thumbnail, which has none, if it is the only one)."""
+    if os.path.exists(path):
+        return path
+    folder, base = os.path.split(path)
+    try:
+        candidates = sorted(os.path.join(folder, n) for n in os.listdir(folder)
+                            if n.startswith(base + ".") and n.endswith(".pending"))
+    except FileNotFoundError:
+        return None
+    if sha256:
+        candidates = [c for c in candidates if archive.hash_file(c)[1] == sha256]
+    return candidates[0] if len(candidates) == 1 or (sha256 and candidates) else None
+
+
 def make_backup(settings: Settings, output, progress=None) -> dict:
     """Snapshot the database, then copy the files its rows name, into one archive at `output`
     (written under a temporary name and renamed once complete)."""
@@ -95,19 +115,33 @@ def make_backup(settings: Settings, output, progress=None) -> dict:
         writer = archive.Writer(output)
         try:
             database_entry = writer.add_file(snapshot.path, database.MEMBER[kind])
-            files, missing, mismatched = [], [], []
+            files, missing, mismatched, recovered = [], [], [], []
+
+            def add(name, source, sha256, table, found):
+                entry = writer.add_file(found, name)
+                files.append(entry)
+                if found != source:
+                    recovered.append({"path": name, "table": table, "from": os.path.basename(found)})
+                if sha256 and entry["sha256"] != sha256:
+                    mismatched.append({"path": name, "table": table})
+
+            later = []
             for done, (name, source, sha256, table) in enumerate(referenced, 1):
                 try:
                     if source is None:
                         raise FileNotFoundError(name)
-                    entry = writer.add_file(source, name)
+                    add(name, source, sha256, table, source)
                 except FileNotFoundError:
+                    later.append((name, source, sha256, table))
+                progress("files", done, len(referenced))
+            if later:  # a photo committed a moment before the snapshot may be taking its name now
+                time.sleep(1)
+            for name, source, sha256, table in later:
+                found = _committed_file(source, sha256) if source is not None else None
+                if found is None:
                     missing.append({"path": name, "table": table})
                 else:
-                    files.append(entry)
-                    if sha256 and entry["sha256"] != sha256:
-                        mismatched.append({"path": name, "table": table})
-                progress("files", done, len(referenced))
+                    add(name, source, sha256, table, found)
             manifest = {
                 "format": archive.FORMAT,
                 "format_version": archive.FORMAT_VERSION,
@@ -120,6 +154,8 @@ def make_backup(settings: Settings, output, progress=None) -> dict:
                 "missing": missing,
                 # files whose content is not what their row's SHA-256 says
                 "mismatched": mismatched,
+                # files found only under their temporary .pending name (see _committed_file)
+                "recovered": recovered,
                 "totals": {"files": len(files), "bytes": sum(f["size"] for f in files) + database_entry["size"]},
             }
             writer.add_bytes(MANIFEST, archive.manifest_bytes(manifest))
