@@ -316,12 +316,19 @@ def test_restore_reports_counts_and_the_revision(app, world, folders, fresh, tmp
     _report(folders, "done", "city-2026")
     archive = tmp_path / "backup.tar"
     manifest = _backup(app, archive)
+    county_ids = [world.county_a.id, world.county_b.id]
     target = fresh.make()
     with target.app_context():
         restored = services.restore_backup(_settings(), str(archive))
         assert restored.revision == restored.head == _head(app) and not restored.upgrade_needed
         assert database.rows(target.config["SQLALCHEMY_DATABASE_URI"], exclude=()) == manifest["database"]["tables"]
         assert db.session.scalars(select(ReportJob.file_path)).one() == "final/city-2026.pdf"
+        # the restored instance goes on: new rows take new ids (PostgreSQL's sequences came along)
+        from tests.factories import make_county
+
+        county = make_county("360499", "新区")
+        db.session.commit()
+        assert county.id > max(county_ids)
         db.session.remove()
     assert files_below(os.path.join(target.config["REPORTS_FOLDER"], "final")) == ["city-2026.pdf"]
 
