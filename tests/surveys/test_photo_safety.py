@@ -173,14 +173,14 @@ def test_a_failed_commit_leaves_no_file(app, api, folder, survey_uuid, monkeypat
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # answered as in production
 
     def fail(session):
-        raise OperationalError("COMMIT", {}, Exception("disk full"))
+        raise OperationalError("COMMIT", {}, Exception("database or disk is full"))
 
     event.listen(db.session, "before_commit", fail)
     try:
         response = _put_photo(api, survey_uuid, _image("JPEG", (800, 600)))
     finally:
         event.remove(db.session, "before_commit", fail)
-    assert response.status_code == 500
+    assert response.status_code == 503 and response.get_json()["code"] == "storage_full"
     assert _photo_count() == 0 and _files(folder) == []
 
 

@@ -6,10 +6,13 @@ turns it into a page or a JSON answer. The request boundary (`core.boundary`) ro
 request's changes whenever the answer is an error.
 """
 
+import errno
+
 from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from village_survey.extensions import db
@@ -28,7 +31,10 @@ CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "server_error",
+    503: "unavailable",
 }
+# Seconds a client is asked to wait before it sends again when the server cannot store anything.
+RETRY_AFTER_SECONDS = 30
 
 
 class DomainError(Exception):
@@ -87,7 +93,25 @@ def _messages():
         413: _("The upload is too large."),
         429: _("Too many attempts. Please wait a minute and try again."),
         500: _("Something went wrong on the server. Your data was not changed. Please try again."),
+        503: _("The server cannot store anything right now (its database or disk is not available). Nothing "
+               "was changed: your data is kept and can be sent again in a few minutes."),
     }
+
+
+def unavailable_code(error):
+    """The code of an error that says the server cannot store anything for now (a full disk, a
+    database that does not answer or is restarting), or None for any other error."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "storage_full"
+    if isinstance(error, DBAPIError):
+        text = str(error.orig).lower()
+        if "disk is full" in text or "no space left" in text or "could not extend file" in text:
+            return "storage_full"
+        if error.connection_invalidated or isinstance(error, OperationalError):
+            return "database_unavailable"
+    return None
 
 
 def message_for(error):
@@ -162,8 +186,21 @@ def register(app):
 
     @app.errorhandler(Exception)
     def unexpected(error):
-        if isinstance(error, HTTPException):
+        # a failed commit (after the view) reaches here wrapped in an InternalServerError
+        original = getattr(error, "original_exception", None) or error
+        code = unavailable_code(original)
+        if code is None and isinstance(error, HTTPException):
             return http_error(error)
+        if code is not None:
+            app.logger.error("Cannot store on %s (%s): %s", request.path, code, original)
+            try:
+                _reset()
+            except Exception:  # the database is gone: nothing to roll back there
+                app.logger.warning("Rollback failed after %s", code)
+            response, status = _respond(503, _messages()[503], code=code)
+            response = app.make_response((response, status))
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         app.logger.exception("Unhandled error on %s", request.path)
         _reset()
         return _respond(500, _messages()[500])

@@ -143,8 +143,15 @@ def _stage(path, data):
     session = db.session()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = f"{path}.{secrets.token_hex(6)}.pending"
-    with open(temporary, "xb") as f:
-        f.write(data)
+    try:
+        with open(temporary, "xb") as f:
+            f.write(data)
+    except BaseException:  # a full disk: no half-written file is left behind
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
+        raise
     transaction = session.get_nested_transaction() or session.get_transaction()
     _staged(session).append([temporary, path, transaction])
 

@@ -1,0 +1,152 @@
+"""A server that cannot store (a full disk, a database connection lost at the commit) answers a
+clear 503 with a stable code and Retry-After; nothing is half-stored, and the phone's retry once
+the server recovers stores each survey and photo exactly once."""
+
+import errno
+import io
+import os
+
+import pytest
+from PIL import Image
+from sqlalchemy import event, func, select
+
+from tests.surveys.conftest import body, new_uuid
+from village_survey.extensions import db
+from village_survey.surveys import photos
+from village_survey.surveys.models import Photo, Survey
+
+
+@pytest.fixture(autouse=True)
+def as_in_production(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # errors answered, not raised
+
+
+def _count(model, **where):
+    db.session.expire_all()
+    stmt = select(func.count()).select_from(model)
+    for key, value in where.items():
+        stmt = stmt.where(getattr(model, key) == value)
+    return db.session.scalar(stmt)
+
+
+class _Full:
+    """The database refuses to grow: SQLite's own SQLITE_FULL (max_page_count held at the file's
+    size), or on PostgreSQL the connection terminated by the server at the commit."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+
+    def _hold(self, dbapi_connection, _record, _proxy):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA max_page_count = 1")  # never below the current size: held there
+        cursor.close()
+
+    def _release(self, dbapi_connection, _record, _proxy):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA max_page_count = 1073741823")
+        cursor.close()
+
+    @staticmethod
+    def _terminate(session):
+        session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    def __enter__(self):
+        if self.sqlite:
+            event.listen(self.engine, "checkout", self._hold)
+        else:
+            event.listen(db.session, "before_commit", self._terminate)
+        return self
+
+    def __exit__(self, *exc):
+        if self.sqlite:
+            event.remove(self.engine, "checkout", self._hold)
+            event.listen(self.engine, "checkout", self._release)
+        else:
+            event.remove(db.session, "before_commit", self._terminate)
+
+
+def test_a_database_that_cannot_store_answers_503_and_the_retry_stores_once(app, api, world):
+    api.login("surveyor-a")
+    stored = new_uuid()
+    assert api.put(stored, body(world.village_a, house_number="9组0号", notes="x" * 400)).status_code == 201
+    engine = db.engine
+    full = _Full(engine)
+    refused = []
+    with full:
+        for number in range(1, 300):  # until the file's free pages are used up
+            uuid, house = new_uuid(), f"9组{number}号"
+            response = api.put(uuid, body(world.village_a, house_number=house, notes="y" * 400))
+            if response.status_code != 201:
+                refused.append((uuid, response))
+                break
+            stored = uuid
+    try:
+        assert refused, "the database never refused to grow"
+        uuid, response = refused[0]
+        data = response.get_json()
+        assert response.status_code == 503, data
+        assert data["code"] == ("storage_full" if full.sqlite else "database_unavailable")
+        assert response.headers["Retry-After"].isdigit()
+        assert "Traceback" not in response.get_data(as_text=True)
+        assert _count(Survey, uuid=uuid) == 0  # nothing of the refused survey
+        # the server recovers; the phone sends again: stored once, the acknowledged ones untouched
+        again = api.put(uuid, body(world.village_a, house_number=house, notes="y" * 400))
+        assert again.status_code == 201, again.get_json()
+        assert api.put(uuid, body(world.village_a, house_number=house, notes="y" * 400)).status_code == 200
+        assert _count(Survey, uuid=uuid) == 1 and _count(Survey, uuid=stored) == 1
+    finally:
+        if full.sqlite:
+            event.remove(engine, "checkout", full._release)
+
+
+def _jpeg():
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 80, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _files(folder):
+    return sorted(os.path.relpath(os.path.join(root, name), folder)
+                  for root, _dirs, names in os.walk(folder) for name in names)
+
+
+def test_a_full_disk_refuses_a_photo_with_503_and_leaves_no_half_written_file(app, api, world, tmp_path,
+                                                                             monkeypatch):
+    folder = tmp_path / "photos"
+    monkeypatch.setitem(app.config, "PHOTO_FOLDER", str(folder))
+    api.login("surveyor-a")
+    survey_uuid = new_uuid()
+    assert api.put(survey_uuid, body(world.village_a, status="draft", household=world.household_a)).status_code == 201
+    real_open = open
+
+    class _HalfWritten:
+        """A file on a disk that fills up half-way through the photo."""
+
+        def __init__(self, path, mode):
+            self.file = real_open(path, mode)
+
+        def write(self, data):
+            self.file.write(data[: len(data) // 2])
+            self.file.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    monkeypatch.setattr(photos, "open", _HalfWritten, raising=False)
+    photo_uuid = new_uuid()
+    url = f"/api/v1/surveys/{survey_uuid}/photos/{photo_uuid}?kind=house"
+    headers = {"X-CSRFToken": api.token, "Content-Type": "application/octet-stream"}
+    response = api.client.put(url, data=_jpeg(), headers=headers)
+    assert response.status_code == 503 and response.get_json()["code"] == "storage_full"
+    assert _count(Photo) == 0 and _files(folder) == []
+    monkeypatch.undo()
+    monkeypatch.setitem(app.config, "PHOTO_FOLDER", str(folder))
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    assert api.client.put(url, data=_jpeg(), headers=headers).status_code == 201
+    assert api.client.put(url, data=_jpeg(), headers=headers).status_code == 200
+    assert _count(Photo) == 1 and not any(name.endswith(".pending") for name in _files(folder))
