@@ -42,6 +42,8 @@ class Config:
     # memory:// counts in each worker process on its own (see check_production).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down: count in each process meanwhile rather than refuse every login
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Failed logins only (successful ones never count): per username, and per client address.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour")
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute; 300 per hour")

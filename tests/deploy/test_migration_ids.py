@@ -86,9 +86,8 @@ def test_flask_db_revision_gets_a_date_based_id_through_the_template(migrations_
 
 
 def test_with_revision_environment_the_file_is_named_after_the_id_too(migrations_copy):
-    ini = migrations_copy / "alembic.ini"
-    ini.write_text(ini.read_text(encoding="utf-8").replace("[alembic]\n", "[alembic]\nrevision_environment = true\n"),
-                   encoding="utf-8")
+    """alembic.ini runs the environment for `flask db revision` too (revision_environment)."""
+    assert "\nrevision_environment = true\n" in (migrations_copy / "alembic.ini").read_text(encoding="utf-8")
     before = set((migrations_copy / "versions").glob("*.py"))
     revision(directory=str(migrations_copy), message="Backfill exchange jobs")
     [new] = _new_files(migrations_copy, before)
