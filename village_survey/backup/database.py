@@ -231,7 +231,8 @@ def _pg_rows(url, exclude=(REVISION_TABLE,)):
         with engine.connect() as conn:
             cursor = conn.connection.dbapi_connection.cursor()
             try:
-                return _read(cursor, [t for t in _pg_tables(conn) if t not in exclude], Snapshot(""), files=False).tables
+                tables = [t for t in _pg_tables(conn) if t not in exclude]
+                return _read(cursor, tables, Snapshot(""), files=False).tables
             finally:
                 cursor.close()
     except SQLAlchemyError as error:
