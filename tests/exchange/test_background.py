@@ -182,7 +182,7 @@ def test_a_large_import_is_checked_then_imported_in_the_background(app, auth, cl
     refused = _job_uuid(auth.post(f"/imports/{token}/confirm", data={"mode": "all"},
                                   token_from=f"/exchange/jobs/{uuid}"))
     refused_page = client.get(f"/exchange/jobs/{refused}").get_data(as_text=True)
-    assert 'data-status="failed"' in refused_page and "data-error" in refused_page
+    assert 'data-status="failed"' in refused_page and "data-import-refused" in refused_page
     assert _count_surveys() == 0
     done = _job_uuid(auth.post(f"/imports/{token}/confirm", data={"mode": "valid"},
                                token_from=f"/exchange/jobs/{uuid}"))
