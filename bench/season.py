@@ -19,7 +19,8 @@ this one), each simulated person logged in through /login with the CSRF token of
   (new households in its villages, status "submitted"), sends it as the field app's outbox.js
   does (POST /api/v1/surveys/batch, 10 surveys a request), uploads a small JPEG for most surveys
   (PUT /api/v1/surveys/<uuid>/photos/<uuid>, a second for some), pulls the changes
-  (/api/v1/surveys?updated_since=<the last answer's server_time>, every page) and waits 2 to 8 s;
+  (/api/v1/surveys?updated_since=<the last answer's server_time>, every page) and waits --think
+  seconds (10 to 30);
 - a reviewer opens the review queue (/review/), one waiting survey's page (/surveys/<uuid>) and
   approves it (nine times in ten) or returns it with a comment (POST /surveys/<uuid>/review with
   the page's CSRF token), 1 to 3 s apart;
@@ -77,15 +78,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    OUT, PASSWORD, Gunicorn, app_for, flask, fresh_postgres, latency_summary, load_average, machine_info,
-    machine_line, postgres_version, survey_answers, write_out,
+    CLK_TCK, OUT, PASSWORD, Gunicorn, app_for, flask, fresh_postgres, latency_summary, load_average, machine_info,
+    machine_busy, machine_line, postgres_version, survey_answers, write_out,
 )
 
 PG_DB = "vs_bench_season"
 OUTBOX_BATCH = 10  # BATCH in static/js/app/outbox.js
 GOAL_BATCH_P95_MS = 1000.0
 RETRIES = 8
-THINK = {"surveyor": (2.0, 8.0), "reviewer": (1.0, 3.0), "viewer": (3.0, 6.0)}
+THINK = {"reviewer": (1.0, 3.0), "viewer": (3.0, 6.0)}  # seconds between two tasks (surveyors: --think)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def locust_classes(spec, record):
     class Surveyor(Person):
         fixed_count = len(spec["surveyors"])
         kind = "surveyor"
-        wait_time = between(*THINK["surveyor"])
+        wait_time = between(*spec["think"])
 
         def on_start(self):
             super().on_start()
@@ -357,6 +358,8 @@ def run_locust(spec_path, out_path):
             print("SIGNAL rounds", flush=True)  # the parent kills the server now (--kill)
         gevent.sleep(0.5)
     elapsed = time.monotonic() - started
+    print("FINISHED", flush=True)  # the parent reads the CPU used so far
+    gevent.sleep(0.3)
     runner.quit()
     out = {"elapsed": elapsed, "timed_out": len(record["done"]) < len(spec["surveyors"]),
            "surveyors_done": len(record["done"]), "rounds": record["rounds"],
@@ -418,19 +421,24 @@ def _count_photos(photos, photo_folder, acked):
         row = photos.get(photo["uuid"])
         if row is None or row[0] != photo["survey"] or row[1] != photo["sha256"]:
             missing.append(photo["uuid"])
-    named = set()
-    for _uuid, (_survey, sha, path, size) in photos.items():
+    named, acked_uuids, acked_bad = set(), {p["uuid"] for p in acked}, []
+    for uuid, (_survey, sha, path, size) in photos.items():
         file = photo_folder / path
         thumb = file.with_suffix(".thumb.jpg")
         named.update({file, thumb})
+        problem = None
         if not file.is_file() or file.stat().st_size != size or hashlib.sha256(file.read_bytes()).hexdigest() != sha:
-            bad.append(f"{path}: " + ("missing" if not file.is_file() else "wrong size or content"))
+            problem = "missing" if not file.is_file() else "wrong size or content"
         elif not thumb.is_file() or thumb.stat().st_size == 0:
-            bad.append(f"{path}: no thumbnail")
+            problem = "no thumbnail"
+        if problem:
+            bad.append(f"{path}: {problem}" + (" (acknowledged to the phone)" if uuid in acked_uuids else ""))
+            acked_bad += [uuid] if uuid in acked_uuids else []
     on_disk = {p for p in photo_folder.rglob("*") if p.is_file()} if photo_folder.exists() else set()
     orphans = sorted(str(p.relative_to(photo_folder)) for p in on_disk - named)
     return {"acknowledged_photos": len(acked), "distinct_acknowledged_photos": len({p["uuid"] for p in acked}),
             "photo_rows": len(photos), "missing_photos": missing[:10], "bad_files": bad[:10],
+            "bad_files_count": len(bad), "acknowledged_without_file": len(acked_bad),
             "orphan_files": orphans[:20], "orphan_count": len(orphans), "files_on_disk": len(on_disk)}
 
 
@@ -454,12 +462,64 @@ def small_jpegs(count_=12):
     return out
 
 
+class CpuMeter:
+    """CPU seconds of the server (its process group, across restarts), of PostgreSQL, of the Locust
+    process and of the whole machine, from /proc; cores used by each over a run."""
+
+    def __init__(self):
+        self.before = self.snapshot()
+        self.groups, self.locust = set(), None
+
+    @staticmethod
+    def _stats():
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                raw = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            comm = raw[raw.index("(") + 1:raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2:].split()
+            stats[int(entry)] = (comm, int(fields[1]), int(fields[2]), (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        return stats
+
+    def snapshot(self):
+        return self._stats(), machine_busy(), time.monotonic()
+
+    def parties(self, stats, before):
+        """CPU seconds each party used since `before`, process by process (what a process that
+        ended used is lost: the workers killed by --kill, PostgreSQL backends that closed)."""
+        used = {"server": 0.0, "postgres": 0.0, "locust": 0.0}
+        for pid, (comm, ppid, group, cpu) in stats.items():
+            party = ("server" if group in self.groups else "postgres" if comm.startswith("postgres")
+                     else "locust" if self.locust in (pid, ppid) else None)
+            if party:
+                earlier = before.get(pid)
+                used[party] += cpu - (earlier[3] if earlier and earlier[0] == comm else 0.0)
+        return used
+
+    def watch(self, server):
+        self.groups.add(server.proc.pid)
+
+    def cores(self, last):
+        """Cores used by each party since the start; `last` the snapshot taken just before the
+        Locust process ended (its own CPU is gone from /proc after)."""
+        stats, busy, at = last
+        seconds = at - self.before[2]
+        used = self.parties(stats, self.before[0])
+        used["machine"] = busy - self.before[1]
+        used["other"] = max(0.0, used["machine"] - used["server"] - used["postgres"] - used["locust"])
+        return {k: round(v / seconds, 2) for k, v in used.items()}
+
+
 class Killer(threading.Thread):
     """--kill: on the child's signal (or at a third of the time) SIGKILL the server, restart it 2 s later."""
 
-    def __init__(self, server, at_seconds):
+    def __init__(self, server, at_seconds, meter=None):
         super().__init__(daemon=True)
-        self.server, self.at_seconds = server, at_seconds
+        self.server, self.at_seconds, self.meter = server, at_seconds, meter
         self.go, self.events, self.cancelled = threading.Event(), [], False
 
     def run(self):
@@ -471,25 +531,35 @@ class Killer(threading.Thread):
         self.events.append(f"SIGKILL to gunicorn master and workers (pids {pids}) at {time.strftime('%H:%M:%S')}")
         time.sleep(2)
         self.server.start()
+        if self.meter is not None:
+            self.meter.watch(self.server)
         self.events.append(f"restarted and answering /healthz {time.monotonic() - killed_at:.1f} s after the kill")
 
 
-def run_child(spec, workdir, killer=None):
+def run_child(spec, workdir, killer=None, meter=None):
     spec_path = workdir / "spec.json"
     out_path = workdir / "locust.json"
     spec_path.write_text(json.dumps(spec))
     child = subprocess.Popen([sys.executable, __file__, "--locust-child", str(spec_path), str(out_path)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     log = open(workdir / "locust.log", "w")
+    last = None
+    if meter is not None:
+        meter.locust = child.pid
     for line in child.stdout:
         log.write(line)
         if line.startswith("SIGNAL") and killer is not None:
             killer.go.set()
+        if line.startswith("FINISHED") and meter is not None:
+            last = meter.snapshot()
     log.close()
     if child.wait() != 0 or not out_path.exists():
         raise RuntimeError(f"the Locust process failed; see {workdir / 'locust.log'}:\n"
                            + (workdir / "locust.log").read_text()[-3000:])
-    return json.loads(out_path.read_text())
+    result = json.loads(out_path.read_text())
+    if meter is not None:
+        result["cores"] = meter.cores(last or meter.snapshot())
+    return result
 
 
 def endpoint_figures(result):
@@ -514,15 +584,17 @@ def run_backend(backend, url, args, workdir, tag):
     # 200 people log in from 127.0.0.1 at once: not an attack, no address limit
     env = {"PHOTO_FOLDER": str(photo_folder), "LOGIN_ADDRESS_RATE_LIMIT": "100000 per minute"}
     server = Gunicorn(url, args.workers, workdir / f"gunicorn-{backend}.log", extra_env=env, wait_workers=True)
-    spec = {"host": server.base, "tag": tag, "rounds": args.rounds, "duration": args.duration,
+    spec = {"host": server.base, "tag": tag, "rounds": args.rounds, "duration": args.duration, "think": args.think,
             "spawn_rate": args.spawn_rate, "photos": [p.hex() for p in small_jpegs()],
             "signal_after_rounds": max(1, args.surveyors * args.rounds // 3) if args.kill else None, **accounts}
-    killer = Killer(server, args.duration / 3) if args.kill else None
+    meter = CpuMeter()
+    meter.watch(server)
+    killer = Killer(server, args.duration / 3, meter) if args.kill else None
     load_before = load_average()
     try:
         if killer:
             killer.start()
-        result = run_child(spec, workdir, killer)
+        result = run_child(spec, workdir, killer, meter)
         if killer:
             killer.cancelled = not killer.events  # the run ended before the kill: none
             killer.go.set()
@@ -538,7 +610,7 @@ def run_backend(backend, url, args, workdir, tag):
            "failures": len(result["failures"]), "failure_samples": result["failures"][:8],
            "refused": result["refused"][:8], "refused_count": len(result["refused"]),
            "photos_refused": len(result["photos_refused"]),
-           "count": counted, "load_before": load_before, "load_after": load_after,
+           "count": counted, "load_before": load_before, "load_after": load_after, "cores": result["cores"],
            "kill": killer.events if killer else None,
            "server_errors": _server_errors(workdir / f"gunicorn-{backend}.log")}
     print_backend(row)
@@ -582,8 +654,9 @@ def verdict(row, kill):
 
 def print_backend(row):
     print(f"   {row['requests']} requests in {row['elapsed']:.0f} s ({row['requests'] / row['elapsed']:.1f}/s), "
-          f"failed {row['failures']}, surveys refused {row['refused_count']}; load {row['load_before']} → "
-          f"{row['load_after']}", flush=True)
+          f"failed {row['failures']}, surveys refused {row['refused_count']}, photos refused (survey approved "
+          f"meanwhile) {row['photos_refused']}; load {row['load_before']} → {row['load_after']}; cores used "
+          f"{row['cores']}", flush=True)
     for name, f in row["endpoints"].items():
         print(f"   {name:48} {f['count']:6} {f['per_second']:7.2f}/s  p50 {f['p50_ms']:7.0f}  p95 {f['p95_ms']:7.0f}  "
               f"p99 {f['p99_ms']:7.0f} ms  failed {f['failures']}", flush=True)
@@ -591,7 +664,8 @@ def print_backend(row):
     print(f"   COUNT: {c['distinct_acknowledged']} surveys acknowledged, missing {len(c['missing_surveys'])}, "
           f"duplicate households {len(c['duplicate_households'])}, stored but not acknowledged "
           f"{c['stored_not_acknowledged']}; photos acknowledged {c['distinct_acknowledged_photos']}, missing "
-          f"{len(c['missing_photos'])}, bad files {len(c['bad_files'])}, orphan files {c['orphan_count']}; "
+          f"{len(c['missing_photos'])}, rows without their file {c['bad_files_count']} (acknowledged "
+          f"{c['acknowledged_without_file']}), orphan files {c['orphan_count']}; "
           f"reviews {c['acknowledged_reviews']}, wrong {len(c['wrong_reviews'])}: {'OK' if c['ok'] else 'FAIL'}",
           flush=True)
     for event in row["kill"] or ():
@@ -607,7 +681,8 @@ def markdown(report):
              "started: the 2 cores were shared with other work (the Locust process itself, gunicorn, PostgreSQL "
              "and other agents' jobs).", "",
              f"gunicorn with {s['workers']} sync workers; {s['surveyors']} surveyors (each {s['rounds']} sync "
-             f"round(s) of 1–30 surveys in batches of {OUTBOX_BATCH}, photos, pull; 2–8 s apart), {s['reviewers']} "
+             f"round(s) of 1–30 surveys in batches of {OUTBOX_BATCH}, photos, pull; {s['think'][0]:g}–{s['think'][1]:g} s "
+             f"apart), {s['reviewers']} "
              f"reviewers (queue, survey page, approve or return), {s['viewers']} viewers (dashboard, evaluation "
              f"lists); demo data plus the accounts; at most {s['duration']:.0f} s.", ""]
     for row in report["runs"]:
@@ -624,8 +699,10 @@ def _backend_markdown(row, kill):
              f"({row['requests'] / row['elapsed']:.1f} requests/s), {c['distinct_acknowledged']:,} surveys and "
              f"{c['distinct_acknowledged_photos']:,} photos stored ({c['distinct_acknowledged'] / row['elapsed']:.1f} "
              f"surveys/s), {c['acknowledged_reviews']} reviews; failed requests {row['failures']}, surveys refused "
-             f"{row['refused_count']}; load average {row['load_before'][0]:.1f} before, {row['load_after'][0]:.1f} "
-             f"after. Goal (no error, count exact, p95 of a batch ≤ {GOAL_BATCH_P95_MS:.0f} ms): "
+             f"{row['refused_count']}, photos refused because a reviewer had approved the survey meanwhile "
+             f"{row['photos_refused']}; load average {row['load_before'][0]:.1f} before, {row['load_after'][0]:.1f} "
+             f"after; cores used: gunicorn {row['cores']['server']:.2f}, PostgreSQL {row['cores']['postgres']:.2f}, "
+             f"Locust {row['cores']['locust']:.2f}, other processes {row['cores']['other']:.2f} (of 2). Goal (no error, count exact, p95 of a batch ≤ {GOAL_BATCH_P95_MS:.0f} ms): "
              + ("**met**" if ok else "**missed**: " + "; ".join(reasons)) + ".", "",
              "| endpoint | requests | per s | p50 ms | p95 ms | p99 ms | max ms | failed |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -636,8 +713,11 @@ def _backend_markdown(row, kill):
               f"(201/200), all in the database: {'yes' if not c['missing_surveys'] else 'no, missing ' + str(c['missing_surveys'])}; "
               f"each once with one household: {'yes' if not (c['duplicate_households'] or c['households_with_two_surveys']) else 'no'}; "
               f"stored but never acknowledged (sent, answer lost): {c['stored_not_acknowledged']}; "
-              f"{c['distinct_acknowledged_photos']:,} photos acknowledged, in the database with their file, size, "
-              f"SHA-256 and thumbnail: {'yes' if not (c['missing_photos'] or c['bad_files']) else 'no ' + str(c['missing_photos'] + c['bad_files'])}; "
+              f"{c['distinct_acknowledged_photos']:,} photos acknowledged, in the database: "
+              f"{'yes' if not c['missing_photos'] else 'no, missing ' + str(c['missing_photos'])}; photo rows with "
+              f"their file (size, SHA-256) and thumbnail: "
+              f"{'all' if not c['bad_files'] else 'not ' + str(c['bad_files_count']) + ': ' + '; '.join(c['bad_files'][:3])}"
+              f" ({c['acknowledged_without_file']} of them acknowledged to the phone); "
               f"files in the photo folder no row names: {c['orphan_count']}"
               + (f" ({', '.join(c['orphan_files'][:5])})" if c["orphan_files"] else "")
               + f"; approvals and returns answered: {c['acknowledged_reviews']}, in the survey's status: "
@@ -666,7 +746,9 @@ def parse_args(argv=None):
     parser.add_argument("--reviewers", type=int, help="simulated reviewers (default 5)")
     parser.add_argument("--viewers", type=int, help="simulated viewers (default 2)")
     parser.add_argument("--rounds", type=int, help="sync rounds of each surveyor (default 3)")
-    parser.add_argument("--duration", type=float, help="seconds at most of each backend's run (default 300)")
+    parser.add_argument("--duration", type=float, help="seconds at most of each backend's run (default 600)")
+    parser.add_argument("--think", default="10,30", metavar="MIN,MAX",
+                        help="seconds a surveyor waits between two sync rounds (default 10,30)")
     parser.add_argument("--spawn-rate", type=float, default=10.0, help="users started a second (default 10)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--kill", action="store_true", help="SIGKILL the server midway and restart it")
@@ -679,7 +761,10 @@ def parse_args(argv=None):
     args.reviewers = args.reviewers or (2 if quick else 5)
     args.viewers = args.viewers or (1 if quick else 2)
     args.rounds = args.rounds or (1 if quick else 3)
-    args.duration = args.duration or (90.0 if quick else 300.0)
+    args.duration = args.duration or (90.0 if quick else 600.0)
+    args.think = [float(x) for x in args.think.split(",")]
+    if len(args.think) != 2 or not 0 <= args.think[0] <= args.think[1]:
+        parser.error("--think MIN,MAX: two numbers of seconds, MIN ≤ MAX")
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if set(args.backends) - {"sqlite", "postgres"}:
         parser.error("--backends: sqlite, postgres")
@@ -709,7 +794,7 @@ def main(argv=None):
           + (", kill midway" if args.kill else ""), flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="vs-season-"))
     report = {"machine": info, "settings": {k: getattr(args, k) for k in (
-        "quick", "surveyors", "reviewers", "viewers", "rounds", "duration", "workers", "kill")},
+        "quick", "surveyors", "reviewers", "viewers", "rounds", "duration", "workers", "kill", "think")},
         "runs": [], "skipped": {}}
     tag = f"S{int(time.time()) % 100000}"
     failed = True
