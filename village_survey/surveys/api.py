@@ -19,7 +19,6 @@ from village_survey.areas.models import Household, Township, Village, utcnow
 from village_survey.core.errors import CODES, DomainError
 from village_survey.extensions import db
 from village_survey.surveys import photos, todo
-from village_survey.surveys.forms import check_formdata, json_to_formdata
 from village_survey.surveys.models import Survey
 from village_survey.surveys.openapi import openapi_document
 from village_survey.surveys.services import (
@@ -30,6 +29,7 @@ from village_survey.surveys.services import (
     save_survey_once_more_on_race,
     survey_state,
 )
+from village_survey.surveys.validator import check_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_SURVEY_BODY = 256 * 1024
@@ -243,6 +243,11 @@ def _base_revision(body, errors):
     return raw
 
 
+def _valid_year(year, today):
+    """Whether a survey year can be taken for the answers' checks (the save refuses any other)."""
+    return isinstance(year, int) and not isinstance(year, bool) and 2000 <= year <= today.year + 1
+
+
 def _save(raw_uuid, body):
     """Apply one survey PUT and commit it: (the answer's JSON, its HTTP status).
 
@@ -255,20 +260,22 @@ def _save(raw_uuid, body):
     if not isinstance(body, dict):
         return _refusal(400, _("The body must be a JSON object (at most 256 KB)."))
     errors = {key: [_("Unknown field.")] for key in body if key not in KNOWN_BODY_KEYS}
-    formdata, answer_errors = json_to_formdata(body.get("answers", {}))
+    today = dt.date.today()
+    year, status = body.get("year"), body.get("status")
+    # The answers checked once, in one pass (surveys/validator.py, equal to the form's checks).
+    checked, answer_errors = check_json(body.get("answers", {}), status, year if _valid_year(year, today) else None,
+                                        today)
     errors.update(answer_errors)
     started_at = _started_at(body, errors)
     base_revision = _base_revision(body, errors)
     if errors:
         # Report every problem at once: the well-typed answers are checked as usual too.
-        year = body.get("year") if isinstance(body.get("year"), int) else None
-        checked = check_formdata(formdata, body.get("status"), year)
         return _refusal(422, _("Some answers need attention."), errors=checked.errors | errors,
                         warnings=checked.warnings)
     try:
         result = save_survey_once_more_on_race(
-            current_user, uuid, form_version=body.get("form_version"), year=body.get("year"),
-            status=body.get("status"), formdata=formdata, village_id=body.get("village_id"),
+            current_user, uuid, form_version=body.get("form_version"), year=year, status=status,
+            answers=body.get("answers", {}), checked=checked, today=today, village_id=body.get("village_id"),
             household_id=body.get("household_id"), started_at=started_at, seen_revision=base_revision)
     except DomainError as error:
         db.session.rollback()

@@ -299,7 +299,9 @@ def _json_type_error(spec, value):
         ok = isinstance(value, int) and not isinstance(value, bool) or (
             isinstance(value, float) and math.isfinite(value) and value.is_integer())
     else:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        # An integer is finite however long (math.isfinite() cannot take one beyond a float's range).
+        ok = isinstance(value, int) and not isinstance(value, bool) or (
+            isinstance(value, float) and math.isfinite(value))
     if ok:
         return None
     expected = {"text": _("text"), "code": _("a code"), "date": _("a date (YYYY-MM-DD)"), "bool": _("true or false"),

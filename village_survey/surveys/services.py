@@ -12,9 +12,9 @@ import uuid as uuid_module
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, make_transient_to_detached
 
 from village_survey import audit
 from village_survey import survey_fields as sf
@@ -27,6 +27,7 @@ from village_survey.extensions import db
 from village_survey.review.flagging import refresh_flags
 from village_survey.surveys.forms import check_formdata
 from village_survey.surveys.models import Survey, SurveyRevision
+from village_survey.surveys.validator import check_json
 
 EDITABLE = access.EDITABLE_STATUSES
 SURVEY_WRITERS = access.SURVEYING_ROLES
@@ -186,16 +187,28 @@ def _resolve_household(user, village_id, household_id, answers):
     if row is None:
         raise NotFound()
     village, household = row
-    if household is None:
-        household = Household(village=village, house_number=answers["house_number"],
+    if household is None:  # a new one, written with its survey (not through the session)
+        household = Household(village_id=village.id, house_number=answers["house_number"],
                               head_name=answers["head_name"])
-        db.session.add(household)
     return household
 
 
-def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=None, household_id=None,
-                today=None, started_at=None, seen_revision=None):
+def _checked_answers(formdata, answers, checked, status, year, today, header_errors):
+    if formdata is not None:
+        return check_formdata(formdata, status, year, today)
+    if checked is None or header_errors:  # with a header refused, the answers are checked for this year
+        checked, type_errors = check_json(answers, status, year, today)
+        checked.errors.update(type_errors)
+    return checked
+
+
+def save_survey(user, uuid, *, form_version, year, status, formdata=None, answers=None, checked=None,
+                village_id=None, household_id=None, today=None, started_at=None, seen_revision=None):
     """Create or update the survey `uuid`; raise SurveyError (4xx) and write nothing when refused.
+
+    The answers come as form data (`formdata`, the pages: checked by the form) or as the JSON
+    API's `answers` object (checked by the compiled validator, which checks them alike);
+    `checked` is the latter's outcome for this status, year and `today` when the caller has it.
 
     `started_at` (naive UTC) is when the surveyor started it, if known; the survey's review
     flags are computed again with every change. `seen_revision` is the server revision the
@@ -206,7 +219,8 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
         raise Forbidden()
     today = today or dt.date.today()
     errors = _check_header(form_version, year, status, today)
-    checked = check_formdata(formdata, status, year if not errors else today.year, today)
+    checked = _checked_answers(formdata, answers, checked, status, year if not errors else today.year, today,
+                               header_errors=bool(errors))
     errors.update(checked.errors)
     if errors:
         raise SurveyError(422, _("Some answers need attention."), errors, checked.warnings)
@@ -214,7 +228,9 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
     digest = content_hash(form_version, year, status, answers)
 
     survey = find_survey(uuid, user)
-    if survey is not None:
+    if survey is None:
+        household = _household_of_new_survey(user, uuid, village_id, household_id, answers, year)
+    else:
         if survey.status == "returned" and seen_revision is not None and survey.revision > seen_revision:
             # Made before the reviewer returned it: not applied over the return until the surveyor
             # has read the comment (the client then sends it again with the return's revision).
@@ -243,6 +259,12 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
         db.session.flush()
         return SaveResult(survey, changed=True, warnings=checked.warnings)
 
+    return _create(user, uuid, household, year=year, form_version=form_version, status=status, answers=answers,
+                   digest=digest, started_at=started_at, warnings=checked.warnings)
+
+
+def _household_of_new_survey(user, uuid, village_id, household_id, answers, year):
+    """The household a new survey is for; SurveyError or NotFound when it cannot be made there."""
     household = _resolve_household(user, village_id, household_id, answers)
     if household.id is not None:
         other = db.session.scalars(select(Survey).where(Survey.household_id == household.id,
@@ -258,17 +280,54 @@ def save_survey(user, uuid, *, form_version, year, status, formdata, village_id=
                         "editable": access.may_edit_survey(user, other),
                         "house_number": household.house_number, "head_name": household.head_name}
             raise SurveyError(409, message, {"household_id": [message]}, extra={"existing_survey": existing})
+    return household
+
+
+_INSERT_HOUSEHOLD = insert(Household.__table__)
+_INSERT_SURVEY = insert(Survey.__table__)
+_INSERT_REVISION = insert(SurveyRevision.__table__)
+
+
+def _create(user, uuid, household, *, year, form_version, status, answers, digest, started_at, warnings):
+    """Write a new survey, its first revision and, if new, its household.
+
+    Three Core INSERTs (the ORM's unit of work cost more than the statements); the survey and
+    household then join the session as if loaded, for whatever the request does next.
+    """
+    now = utcnow()
+    submitted = status == "submitted"
     survey = Survey(uuid=uuid, household=household, year=year, form_version=form_version, status=status,
-                    answers=answers, content_hash=digest, created_by_id=user.id, revision=0,
-                    submitted_at=utcnow() if status == "submitted" else None,
-                    submitted_by_id=user.id if status == "submitted" else None, photos=[],
-                    started_at=started_at)
+                    answers=answers, content_hash=digest, revision=1, reviewer_comment=None,
+                    created_by_id=user.id, created_at=now, started_at=started_at, updated_at=now,
+                    submitted_at=now if submitted else None, submitted_by_id=user.id if submitted else None,
+                    flags=[], reviewed_at=None, reviewed_by_id=None, photos=[])
     _sync_household(household, answers, user)
+    refresh_flags(survey, warnings)  # before the INSERTs: nothing of a new survey is in the database yet
+    connection = db.session.connection()
+    if household.id is None:
+        household.created_at = now
+        household.id = connection.execute(_INSERT_HOUSEHOLD, {
+            "village_id": household.village_id, "house_number": household.house_number,
+            "sort_key": household.sort_key, "head_name": household.head_name, "phone": household.phone,
+            "created_at": now}).inserted_primary_key[0]
+        make_transient_to_detached(household)
+        db.session.add(household)
+    else:
+        db.session.flush()  # the household's name, phone or number as this survey gives them
+    survey.household_id = household.id
+    survey.id = connection.execute(_INSERT_SURVEY, {
+        "uuid": uuid, "household_id": household.id, "year": year, "form_version": form_version, "status": status,
+        "answers": answers, "content_hash": digest, "revision": 1, "reviewer_comment": None,
+        "created_by_id": user.id, "created_at": now, "started_at": started_at, "updated_at": now,
+        "submitted_at": survey.submitted_at, "submitted_by_id": survey.submitted_by_id, "flags": survey.flags,
+        "reviewed_at": None, "reviewed_by_id": None}).inserted_primary_key[0]
+    # The first revision: every answer set, from nothing.
+    connection.execute(_INSERT_REVISION, {
+        "survey_id": survey.id, "number": 1, "user_id": user.id, "at": now, "status": status,
+        "changes": {key: [None, answers[key]] for key in sorted(answers)}, "comment": None})
+    make_transient_to_detached(survey)
     db.session.add(survey)
-    add_revision(survey, user, {})
-    refresh_flags(survey, checked.warnings)
-    db.session.flush()
-    return SaveResult(survey, created=True, changed=True, warnings=checked.warnings)
+    return SaveResult(survey, created=True, changed=True, warnings=warnings)
 
 
 def save_survey_once_more_on_race(user, uuid, **kwargs):
