@@ -153,3 +153,12 @@ def test_wrong_types_and_unknown_keys_are_named(app):
                                "pv_installed": ["Wrong type: expected true or false."]}
         assert checked.errors == {"floor_area_m2": ["Must be between 10 and 2,000."]}
         assert check_json([1], "draft", 2026, TODAY)[1] == {"answers": ["Must be an object of answers."]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(answers=answer_sets())
+def test_the_compiled_required_keys_are_survey_fields_own(answers):
+    from village_survey.surveys.validator import missing_required
+
+    typed = answers if isinstance(answers, dict) else {}
+    assert missing_required(typed) == sf.missing_required(typed)

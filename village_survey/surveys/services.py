@@ -12,7 +12,7 @@ import uuid as uuid_module
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, bindparam, insert, join, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, make_transient_to_detached
 
@@ -20,7 +20,7 @@ from village_survey import audit
 from village_survey import survey_fields as sf
 from village_survey import access
 from village_survey.access import get_in_scope_or_404, household_in_scope, is_row_id, villages_query
-from village_survey.areas.models import Household, Village, utcnow
+from village_survey.areas.models import Household, Township, Village, utcnow
 from village_survey.core.errors import DomainError, Forbidden, NotFound
 from village_survey.evaluations import precomputed
 from village_survey.extensions import db
@@ -82,6 +82,59 @@ def find_survey(uuid, user):
     if not row.in_scope:
         raise NotFound()
     return row.Survey
+
+
+class _Scope:
+    """A user's area as bound parameters: access's queries built once per kind of area."""
+
+    def __init__(self, level):
+        self.scope_level = level
+        self.township_id = bindparam("scope_township")
+        self.county_id = bindparam("scope_county")
+
+
+_FIND_FOR_SAVE = {}
+
+
+def _find_for_save_statement(level, new_household):
+    key = (level, new_household)
+    if key not in _FIND_FOR_SAVE:
+        scope = _Scope(level)
+        columns = [Survey, household_in_scope(scope).label("in_scope")]
+        if new_household:
+            in_area = villages_query(scope).with_only_columns(Village.id).where(Village.id == bindparam("village_id"))
+            numbered = select(Household.id).where(Household.village_id == bindparam("village_id"),
+                                                  Household.house_number == bindparam("house_number"))
+            columns += [in_area.correlate(None).scalar_subquery().label("village"),
+                        numbered.correlate(None).scalar_subquery().label("numbered")]
+        one_row = select(literal(1).label("one")).subquery("one_row")
+        _FIND_FOR_SAVE[key] = (
+            select(*columns).select_from(one_row)
+            .outerjoin(join(Survey, Household, Survey.household_id == Household.id)
+                       .join(Village, Household.village_id == Village.id)
+                       .join(Township, Village.township_id == Township.id), Survey.uuid == bindparam("uuid"))
+            .options(contains_eager(Survey.household)))
+    return _FIND_FOR_SAVE[key]
+
+
+def _find_for_save(uuid, user, village_id, house_number):
+    """find_survey's answer (the survey `uuid` or None; NotFound outside the area) and, asked in the
+    same query for a new household's survey, the village if it is in the user's area (None if
+    not) and the id of its household of that number (None if it has none).
+
+    A new survey of a new household then takes one query before its INSERTs; any other case is
+    decided by the general path, as before. The statement is built once per kind of area.
+    """
+    new_household = house_number is not None
+    params = {"uuid": uuid, "scope_township": user.township_id, "scope_county": user.county_id}
+    if new_household:
+        params.update(village_id=village_id, house_number=house_number)
+    row = db.session.execute(_find_for_save_statement(user.scope_level, new_household), params).one()
+    if row.Survey is not None and not row.in_scope:
+        raise NotFound()
+    if not new_household:
+        return row.Survey, None, None
+    return row.Survey, row.village, row.numbered
 
 
 def survey_or_not_found(raw_uuid, user):
@@ -227,8 +280,14 @@ def save_survey(user, uuid, *, form_version, year, status, formdata=None, answer
     answers = checked.answers
     digest = content_hash(form_version, year, status, answers)
 
-    survey = find_survey(uuid, user)
-    if survey is None:
+    new_household = household_id is None and is_row_id(village_id) and answers.get("head_name")
+    survey, village_in_area, numbered = _find_for_save(
+        uuid, user, village_id, answers.get("house_number") if new_household else None)
+    if survey is None and village_in_area is not None and numbered is None and new_household:
+        # a new household (written with its survey, not through the session)
+        household = Household(village_id=village_in_area, house_number=answers["house_number"],
+                              head_name=answers["head_name"])
+    elif survey is None:
         household = _household_of_new_survey(user, uuid, village_id, household_id, answers, year)
     else:
         if survey.status == "returned" and seen_revision is not None and survey.revision > seen_revision:

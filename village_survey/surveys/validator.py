@@ -181,6 +181,34 @@ _BY_TYPE = {
     "decimal": (_is_number, _decimal_checker),
 }
 
+def _requirement(spec):
+    """A function of the typed answers: whether `spec.key` must be answered (survey_fields.is_required)."""
+    rule = spec.required
+    if rule.rule == "yes":
+        return None  # always
+    if rule.rule == "when":
+        when_key, when_values = rule.when_key, rule.when_values
+        return lambda answers: answers.get(when_key) in when_values
+    if rule.rule == "one_of":
+        group = rule.group
+        return lambda answers: not any(sf._answered(answers.get(key)) for key in group)
+    return False  # never
+
+
+# (key, when it is required) of the keys that can be, in the form's order.
+REQUIREMENTS = tuple((spec.key, _requirement(spec)) for spec in sf.FIELDS.values() if _requirement(spec) is not False)
+
+
+def missing_required(answers):
+    """survey_fields.missing_required, compiled: the keys that must be answered but are not."""
+    missing = []
+    for key, required in REQUIREMENTS:
+        value = answers.get(key)
+        if (value is None or value == "") and (required is None or required(answers)):
+            missing.append(key)
+    return missing
+
+
 # (key, spec, type check, value check) of every answer key, in the form's order.
 COMPILED = tuple((spec.key, spec, _BY_TYPE[spec.type][0], _BY_TYPE[spec.type][1](spec)) for spec in sf.FIELDS.values())
 _KNOWN = frozenset(sf.FIELDS)
@@ -237,6 +265,6 @@ def check_json(answers, status, year, today=None):
         kind = "errors" if problem.severity == "error" else "warnings"
         checked.add(kind, problem.keys[0], forms.CHECK_MESSAGES[problem.code])
     if status == "submitted":
-        for key in sf.missing_required(typed):
+        for key in missing_required(typed):
             checked.add("errors", key, forms.REQUIRED_TO_SUBMIT)
     return checked, type_errors
