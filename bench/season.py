@@ -716,9 +716,9 @@ def _backend_markdown(row, kill):
               f"{c['distinct_acknowledged_photos']:,} photos acknowledged, in the database: "
               f"{'yes' if not c['missing_photos'] else 'no, missing ' + str(c['missing_photos'])}; photo rows with "
               f"their file (size, SHA-256) and thumbnail: "
-              f"{'all' if not c['bad_files'] else 'not ' + str(c['bad_files_count']) + ': ' + '; '.join(c['bad_files'][:3])}"
-              f" ({c['acknowledged_without_file']} of them acknowledged to the phone); "
-              f"files in the photo folder no row names: {c['orphan_count']}"
+              + ("all; " if not c["bad_files"] else f"not {c['bad_files_count']}: {'; '.join(c['bad_files'][:3])} "
+                 f"({c['acknowledged_without_file']} of them acknowledged to the phone); ")
+              + f"files in the photo folder no row names: {c['orphan_count']}"
               + (f" ({', '.join(c['orphan_files'][:5])})" if c["orphan_files"] else "")
               + f"; approvals and returns answered: {c['acknowledged_reviews']}, in the survey's status: "
               f"{'all' if not c['wrong_reviews'] else 'not ' + str(c['wrong_reviews'])}.", ""]
