@@ -546,16 +546,21 @@ def core_insert(db, household_model, survey_model, household_rows, survey_rows):
     survey_rows.clear()
 
 
-def scalar(url, sql, **params):
-    """One value from a database (a short-lived engine)."""
+def rows(url, sql, **params):
+    """The rows of a query on a database (a short-lived engine)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar_one()
+            return conn.execute(text(sql), params).all()
     finally:
         engine.dispose()
+
+
+def scalar(url, sql, **params):
+    """One value from a database."""
+    return rows(url, sql, **params)[0][0]
 
 
 def count_surveys(url):
@@ -638,6 +643,14 @@ def fresh_postgres(explicit_url, name):
 
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     return url, drop, None
+
+
+def database_for(backend, sqlite_path, postgres_url, name):
+    """A fresh database for a backend ("sqlite" or "postgres"/"postgresql"): an SQLite file at
+    `sqlite_path`, or fresh_postgres(postgres_url, name). (url, drop or None, skip reason or None)."""
+    if backend == "sqlite":
+        return f"sqlite:///{sqlite_path}", None, None
+    return fresh_postgres(postgres_url, name)
 
 
 # ---------------------------------------------------------------------------------------------

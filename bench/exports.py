@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PASSWORD, app_for, fresh_postgres, machine_line, max_rss_mb, write_out  # noqa: E402
+from bench.common import PASSWORD, app_for, database_for, machine_line, max_rss_mb, write_out  # noqa: E402
 from bench.precomputed import build, rebuild  # noqa: E402
 
 PG_DB = "village_survey_exports_bench"
@@ -202,13 +202,10 @@ def main():
     try:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             print(f"{backend}:", file=sys.stderr)
-            if backend == "sqlite":
-                url, drop = f"sqlite:///{folder / 'county.db'}", None
-            else:
-                url, drop, reason = fresh_postgres(args.postgres, PG_DB)
-                if url is None:
-                    skipped["postgresql"] = reason
-                    continue
+            url, drop, reason = database_for(backend, folder / "county.db", args.postgres, PG_DB)
+            if url is None:
+                skipped["postgresql"] = reason
+                continue
             try:
                 runs.append({"backend": "sqlite" if backend == "sqlite" else "postgresql",
                              **run_backend(url, scale, args.seed, repeat)})

@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    PASSWORD, app_for, core_insert, fresh_postgres, machine_line, percentile, write_out,
+    PASSWORD, app_for, core_insert, database_for, machine_line, percentile, write_out,
 )
 
 YEAR = 2026
@@ -808,13 +808,10 @@ def run_backend(backend, datasets, folder, scale, skipped):
     run = {"backend": "sqlite" if backend == "sqlite" else "postgresql", "datasets": {}}
     for dataset in datasets:
         print(f"{backend}, {dataset}:", file=sys.stderr)
-        if backend == "sqlite":
-            url, drop = f"sqlite:///{folder / (dataset + '.db')}", None
-        else:
-            url, drop, reason = fresh_postgres(ARGS.postgres, PG_DB)
-            if url is None:
-                skipped["postgresql"] = reason
-                break
+        url, drop, reason = database_for(backend, folder / (dataset + ".db"), ARGS.postgres, PG_DB)
+        if url is None:
+            skipped["postgresql"] = reason
+            break
         try:
             run["datasets"][dataset] = run_dataset(url, dataset, scale, ARGS.seed)
         finally:

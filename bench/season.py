@@ -78,8 +78,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    CLK_TCK, OUT, PASSWORD, Gunicorn, app_for, flask, fresh_postgres, latency_summary, load_average, machine_info,
-    machine_busy, machine_line, postgres_version, survey_answers, write_out,
+    CLK_TCK, OUT, PASSWORD, Gunicorn, app_for, database_for, flask, latency_summary, load_average, machine_busy,
+    machine_info, machine_line, postgres_version, rows, small_jpeg, survey_answers, write_out,
 )
 
 PG_DB = "vs_bench_season"
@@ -373,28 +373,17 @@ def run_locust(spec_path, out_path):
 # The count: what the clients were told was stored, against the database and the photo folder
 # ---------------------------------------------------------------------------------------------
 
-def _rows(url, sql, **params):
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
-
-
 def count(url, photo_folder, result, tag):
     """Every acknowledged survey, photo and review in the database (and photo on disk) exactly once."""
     acked = result["surveys"]
-    surveys = {u: (household, status) for u, household, status in _rows(
+    surveys = {u: (household, status) for u, household, status in rows(
         url, "SELECT s.uuid, s.household_id, s.status FROM surveys s JOIN households h ON h.id = s.household_id "
              "WHERE h.house_number LIKE :tag", tag=f"%{tag}%")}
-    households = _rows(url, "SELECT village_id, house_number, count(*) FROM households WHERE house_number LIKE :tag "
+    households = rows(url, "SELECT village_id, house_number, count(*) FROM households WHERE house_number LIKE :tag "
                             "GROUP BY village_id, house_number", tag=f"%{tag}%")
-    photos = {u: (survey, sha, path, size) for u, survey, sha, path, size in _rows(
+    photos = {u: (survey, sha, path, size) for u, survey, sha, path, size in rows(
         url, "SELECT p.uuid, s.uuid, p.sha256, p.path, p.size FROM photos p JOIN surveys s ON s.id = p.survey_id")}
-    statuses = dict(_rows(url, "SELECT uuid, status FROM surveys"))
+    statuses = dict(rows(url, "SELECT uuid, status FROM surveys"))
     outcome = {
         "acknowledged_surveys": len(acked), "distinct_acknowledged": len(set(acked)),
         "missing_surveys": sorted(set(acked) - set(surveys))[:10],
@@ -447,19 +436,9 @@ def _count_photos(photos, photo_folder, acked):
 # ---------------------------------------------------------------------------------------------
 
 def small_jpegs(count_=12):
-    import io
-
-    from PIL import Image
-
+    """JPEGs of 10–41 kB, as a phone's photos shrunk before upload."""
     rng = random.Random(5)
-    out = []
-    for n in range(count_):
-        width, height = 160 + 16 * n, 120 + 12 * n
-        image = Image.frombytes("RGB", (width, height), rng.randbytes(width * height * 3))
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=60)
-        out.append(buffer.getvalue())
-    return out
+    return [small_jpeg(rng, 160 + 16 * n, 120 + 12 * n, quality=60) for n in range(count_)]
 
 
 class CpuMeter:
@@ -771,13 +750,6 @@ def parse_args(argv=None):
     return args
 
 
-def _database(backend, args, workdir):
-    """(url, drop or None, skip reason or None) of a fresh database for the backend."""
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'season.db'}", None, None
-    return fresh_postgres(args.postgres, PG_DB)
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.locust_child:
@@ -800,7 +772,7 @@ def main(argv=None):
     failed = True
     try:
         for backend in args.backends:
-            url, drop, reason = _database(backend, args, workdir)
+            url, drop, reason = database_for(backend, workdir / "season.db", args.postgres, PG_DB)
             if url is None:
                 report["skipped"][backend] = reason
                 continue
