@@ -688,6 +688,8 @@ class Gunicorn:
         self.url, self.workers, self.log_path = url, workers, Path(log_path)
         self.app_spec, self.extra_env, self.cwd, self.extra_args = app_spec, extra_env or {}, cwd, list(extra_args)
         self.wait_workers = wait_workers
+        # One environment (SECRET_KEY above all) for every start: a restarted server keeps its sessions.
+        self.env = app_env(url) | self.extra_env
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.database = make_url(url).database if url.startswith("postgresql") else None
@@ -699,7 +701,7 @@ class Gunicorn:
         self.proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", *self.extra_args,
              self.app_spec],
-            cwd=self.cwd, env=app_env(self.url) | self.extra_env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
         try:
             self._wait_ready(60)
