@@ -342,16 +342,55 @@ def _household_of_new_survey(user, uuid, village_id, household_id, answers, year
     return household
 
 
-_INSERT_HOUSEHOLD = insert(Household.__table__)
-_INSERT_SURVEY = insert(Survey.__table__)
-_INSERT_REVISION = insert(SurveyRevision.__table__)
+_HOUSEHOLDS, _SURVEYS, _REVISIONS = Household.__table__, Survey.__table__, SurveyRevision.__table__
+_INSERT_HOUSEHOLD = insert(_HOUSEHOLDS)
+_INSERT_SURVEY = insert(_SURVEYS)
+_INSERT_REVISION = insert(_REVISIONS)
+_IN_ONE_STATEMENT = {}
+
+
+def _typed_values(table, prefix, exclude=()):
+    """{column: its bound parameter "<prefix><column>", of the column's type}."""
+    return {column.name: bindparam(prefix + column.name, type_=column.type)
+            for column in table.columns if not column.primary_key and column.name not in exclude}
+
+
+def _in_one_statement(new_household):
+    """PostgreSQL: a new survey's rows in one statement (INSERTs in WITH clauses), one round trip:
+    (survey id, household id)."""
+    if new_household not in _IN_ONE_STATEMENT:
+        survey_values = _typed_values(_SURVEYS, "s_")
+        if new_household:
+            household = insert(_HOUSEHOLDS).values(_typed_values(_HOUSEHOLDS, "h_")).returning(_HOUSEHOLDS.c.id)
+            survey_values["household_id"] = select(household.cte("new_household").c.id).scalar_subquery()
+        survey = insert(_SURVEYS).values(survey_values).returning(_SURVEYS.c.id, _SURVEYS.c.household_id)
+        survey = survey.cte("new_survey")
+        revision = insert(_REVISIONS).values(_typed_values(_REVISIONS, "r_", exclude=("survey_id",)) | {
+            "survey_id": select(survey.c.id).scalar_subquery()}).cte("first_revision")
+        _IN_ONE_STATEMENT[new_household] = select(survey.c.id, survey.c.household_id).add_cte(revision)
+    return _IN_ONE_STATEMENT[new_household]
+
+
+def _insert_rows(connection, household_row, survey_row, revision_row):
+    """Insert a new survey's rows (and its household's if `household_row`): (survey id, household id)."""
+    if connection.dialect.name == "postgresql":
+        params = {f"s_{k}": v for k, v in survey_row.items()} | {f"r_{k}": v for k, v in revision_row.items()}
+        if household_row is not None:
+            params |= {f"h_{k}": v for k, v in household_row.items()}
+        return tuple(connection.execute(_in_one_statement(household_row is not None), params).one())
+    if household_row is not None:
+        survey_row["household_id"] = connection.execute(_INSERT_HOUSEHOLD, household_row).inserted_primary_key[0]
+    survey_id = connection.execute(_INSERT_SURVEY, survey_row).inserted_primary_key[0]
+    connection.execute(_INSERT_REVISION, revision_row | {"survey_id": survey_id})
+    return survey_id, survey_row["household_id"]
 
 
 def _create(user, uuid, household, *, year, form_version, status, answers, digest, started_at, warnings):
     """Write a new survey, its first revision and, if new, its household.
 
-    Three Core INSERTs (the ORM's unit of work cost more than the statements); the survey and
-    household then join the session as if loaded, for whatever the request does next.
+    Core INSERTs (the ORM's unit of work cost more than the statements), in one statement on
+    PostgreSQL; the survey and household then join the session as if loaded, for whatever the
+    request does next.
     """
     now = utcnow()
     submitted = status == "submitted"
@@ -362,28 +401,29 @@ def _create(user, uuid, household, *, year, form_version, status, answers, diges
                     flags=[], reviewed_at=None, reviewed_by_id=None, photos=[])
     _sync_household(household, answers, user)
     refresh_flags(survey, warnings)  # before the INSERTs: nothing of a new survey is in the database yet
-    connection = db.session.connection()
+    household_row = None
     if household.id is None:
         household.created_at = now
-        household.id = connection.execute(_INSERT_HOUSEHOLD, {
-            "village_id": household.village_id, "house_number": household.house_number,
-            "sort_key": household.sort_key, "head_name": household.head_name, "phone": household.phone,
-            "created_at": now}).inserted_primary_key[0]
-        make_transient_to_detached(household)
-        db.session.add(household)
+        household_row = {"village_id": household.village_id, "house_number": household.house_number,
+                         "sort_key": household.sort_key, "head_name": household.head_name,
+                         "phone": household.phone, "created_at": now}
     else:
         db.session.flush()  # the household's name, phone or number as this survey gives them
-    survey.household_id = household.id
-    survey.id = connection.execute(_INSERT_SURVEY, {
+    survey_row = {
         "uuid": uuid, "household_id": household.id, "year": year, "form_version": form_version, "status": status,
         "answers": answers, "content_hash": digest, "revision": 1, "reviewer_comment": None,
         "created_by_id": user.id, "created_at": now, "started_at": started_at, "updated_at": now,
         "submitted_at": survey.submitted_at, "submitted_by_id": survey.submitted_by_id, "flags": survey.flags,
-        "reviewed_at": None, "reviewed_by_id": None}).inserted_primary_key[0]
+        "reviewed_at": None, "reviewed_by_id": None}
     # The first revision: every answer set, from nothing.
-    connection.execute(_INSERT_REVISION, {
-        "survey_id": survey.id, "number": 1, "user_id": user.id, "at": now, "status": status,
-        "changes": {key: [None, answers[key]] for key in sorted(answers)}, "comment": None})
+    revision_row = {"number": 1, "user_id": user.id, "at": now, "status": status, "comment": None,
+                    "changes": {key: [None, answers[key]] for key in sorted(answers)}}
+    survey.id, household_id = _insert_rows(db.session.connection(), household_row, survey_row, revision_row)
+    if household_row is not None:
+        household.id = household_id
+        make_transient_to_detached(household)
+        db.session.add(household)
+    survey.household_id = household_id
     make_transient_to_detached(survey)
     db.session.add(survey)
     return SaveResult(survey, created=True, changed=True, warnings=warnings)
