@@ -207,18 +207,20 @@ def locust_classes(spec, record):
             for attempt in range(RETRIES + 1):
                 page = self.client.request("GET", "/login", name="/login")
                 token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text or "")
+                failed = page
                 if token is not None:
                     form = urlencode({"username": self.username, "password": PASSWORD, "remember": "y",
                                       "csrf_token": token.group(1)})
-                    answer = self.client.request("POST", "/login", name="/login", data=form, allow_redirects=False,
+                    failed = self.client.request("POST", "/login", name="/login", data=form, allow_redirects=False,
                                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
-                    if answer.status_code == 302 and "/login" not in (answer.headers.get("Location") or "/login"):
+                    if failed.status_code == 302 and "/login" not in (failed.headers.get("Location") or "/login"):
                         self.csrf = None
                         self.fresh_token()
                         if self.csrf:
                             return
-                record["failures"].append({"name": "login", "status": page.status_code, "attempt": attempt,
-                                           "user": self.username, "at": time.time(), "body": ""})
+                record["failures"].append({"name": "POST /login" if token is not None else "GET /login",
+                                           "status": failed.status_code, "attempt": attempt,
+                                           "user": self.username, "at": time.time(), "body": (failed.text or "")[:200]})
                 gevent.sleep(min(4.0, 0.5 * 2 ** attempt))
             raise StopUser()
 
