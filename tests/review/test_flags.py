@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from village_survey.extensions import db
 from village_survey.review import flags
 from village_survey.review.flags import Box, FlagRules, SurveyFacts, survey_flags
 
@@ -134,3 +135,18 @@ def test_flags_module_imports_neither_flask_nor_sqlalchemy():
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module}
     assert not imported & {"flask", "flask_babel", "sqlalchemy", "village_survey"}
+
+
+def test_the_village_points_query_starts_from_the_villages_households(app, world):
+    """The plan reads the village's households, then each one's survey of the year, never every
+    survey of the year (SQLite plans without statistics; PostgreSQL keeps statistics of its own)."""
+    from village_survey.review.flagging import village_points_query
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's planner only: PostgreSQL analyzes its tables itself")
+    statement = village_points_query(world.village_a.id, 2026, world.household_a.id)
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "ix_households_village_id (village_id=?)" in plan, plan
+    assert "(household_id=? AND year=?)" in plan, plan
+    assert "ix_surveys_year" not in plan, plan
