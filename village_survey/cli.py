@@ -74,10 +74,25 @@ def create_user_command(username, role, area):
     click.echo(_("User %(name)s created.", name=username))
 
 
+@click.command("settle-photos")
+@click.option("--older-than", "minutes", type=click.IntRange(min=1), default=60, show_default=True,
+              help="Remove uncommitted temporary files older than this many minutes.")
+def settle_photos_command(minutes):
+    """Name the photo files a killed process left under their temporary names (their rows are
+    committed) and remove the abandoned ones; run at start-up or daily (README, Deploying)."""
+    import datetime as dt
+
+    from village_survey.surveys.photos import settle_pending
+
+    counts = settle_pending(older_than=dt.timedelta(minutes=minutes))
+    click.echo(_("Photo files named: %(named)s; abandoned temporary files removed: %(removed)s.", **counts))
+
+
 def register_commands(app):
     from village_survey.evaluations import cli as evaluations_cli
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(deactivate_demo_users_command)
+    app.cli.add_command(settle_photos_command)
     evaluations_cli.register(app)

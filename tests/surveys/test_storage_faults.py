@@ -150,3 +150,65 @@ def test_a_full_disk_refuses_a_photo_with_503_and_leaves_no_half_written_file(ap
     assert api.client.put(url, data=_jpeg(), headers=headers).status_code == 201
     assert api.client.put(url, data=_jpeg(), headers=headers).status_code == 200
     assert _count(Photo) == 1 and not any(name.endswith(".pending") for name in _files(folder))
+
+
+# ---------------------------------------------------------------- killed between commit and naming
+
+
+def _crash_before_naming(monkeypatch):
+    """The process dies after the commit, before the files take their names: os.replace never runs."""
+    def killed(source, target):
+        raise KeyboardInterrupt  # stands for SIGKILL: nothing after it runs
+
+    monkeypatch.setattr(photos.os, "replace", killed)
+
+
+def test_a_photo_lost_by_a_crash_after_its_commit_is_written_again_by_the_phones_retry(app, api, world,
+                                                                                      tmp_path, monkeypatch):
+    folder = tmp_path / "photos"
+    monkeypatch.setitem(app.config, "PHOTO_FOLDER", str(folder))
+    api.login("surveyor-a")
+    survey_uuid = new_uuid()
+    assert api.put(survey_uuid, body(world.village_a, status="draft", household=world.household_a)).status_code == 201
+    url = f"/api/v1/surveys/{survey_uuid}/photos/{new_uuid()}?kind=house"
+    headers = {"X-CSRFToken": api.token, "Content-Type": "application/octet-stream"}
+    data = _jpeg()
+    real_replace = os.replace
+    _crash_before_naming(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        api.client.put(url, data=data, headers=headers)
+    monkeypatch.setattr(photos.os, "replace", real_replace)
+    photo = db.session.scalars(select(Photo)).one()  # committed: the phone never heard so, and retries
+    path = folder / photo.path
+    assert not path.exists() and any(name.endswith(".pending") for name in _files(folder))
+    assert api.client.put(url, data=data, headers=headers).status_code == 200
+    assert path.read_bytes() == data and (folder / photos.os.path.relpath(
+        photos.thumbnail_path(photo.path), folder)).exists()
+
+
+def test_settle_photos_names_committed_files_and_removes_abandoned_ones(app, api, world, tmp_path, monkeypatch):
+    folder = tmp_path / "photos"
+    monkeypatch.setitem(app.config, "PHOTO_FOLDER", str(folder))
+    api.login("surveyor-a")
+    survey_uuid = new_uuid()
+    assert api.put(survey_uuid, body(world.village_a, status="draft", household=world.household_a)).status_code == 201
+    headers = {"X-CSRFToken": api.token, "Content-Type": "application/octet-stream"}
+    real_replace = os.replace
+    _crash_before_naming(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        api.client.put(f"/api/v1/surveys/{survey_uuid}/photos/{new_uuid()}?kind=house", data=_jpeg(),
+                       headers=headers)
+    monkeypatch.setattr(photos.os, "replace", real_replace)
+    photo = db.session.scalars(select(Photo)).one()
+    # an upload that never committed (its request killed before the commit), old and recent
+    abandoned_old = folder / survey_uuid / f"{new_uuid()}.jpg.0123456789ab.pending"
+    abandoned_new = folder / survey_uuid / f"{new_uuid()}.jpg.ba9876543210.pending"
+    abandoned_old.write_bytes(b"half")
+    abandoned_new.write_bytes(b"half")
+    os.utime(abandoned_old, (1, 1))
+    result = app.test_cli_runner().invoke(args=["settle-photos"])
+    assert result.exit_code == 0, result.output
+    assert (folder / photo.path).exists() and os.path.exists(photos.thumbnail_path(photo.path))
+    assert not abandoned_old.exists() and abandoned_new.exists()  # a recent one may still be written
+    assert sorted(name for name in _files(folder) if name.endswith(".pending")) == [
+        os.path.relpath(abandoned_new, folder)]

@@ -1,16 +1,19 @@
 """Survey photos: checked by decoding all of their content (not by their name), thumbnailed with
 bounded memory, and written to disk under their names only once the row naming them is committed."""
 
+import datetime as dt
 import hashlib
 import io
 import logging
 import os
+import re
 import secrets
+import time
 
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
-from sqlalchemy import event, select
+from sqlalchemy import event, exists, select
 
 from village_survey import access
 from village_survey.core.errors import DomainError
@@ -213,6 +216,7 @@ def save_photo(user, survey, photo_uuid, kind, data):
     existing = db.session.scalars(select(Photo).where(Photo.uuid == photo_uuid)).first()
     if existing is not None:
         if existing.survey_id == survey.id and existing.sha256 == digest:
+            _restore_lost_files(existing, data)
             return existing, False
         raise PhotoError(409, _("Another photo was already sent with this identifier."))
     if survey.status == "approved":
@@ -228,6 +232,63 @@ def save_photo(user, survey, photo_uuid, kind, data):
     _stage(os.path.join(photo_folder(), relative), data)
     _stage(thumbnail_path(relative), thumbnail)
     return photo, True
+
+
+def _restore_lost_files(photo, data):
+    """The same photo sent again: its files written again if a crash between the commit and their
+    naming lost them (the row is committed, so the phone was about to be told it is stored)."""
+    path = os.path.join(photo_folder(), photo.path)
+    thumbnail = thumbnail_path(photo.path)
+    if os.path.exists(path) and os.path.exists(thumbnail):
+        return
+    log.warning("Photo %s had lost its files: written again from the phone's copy", photo.path)
+    _format, _width, _height, small = _decoded(data)
+    if not os.path.exists(path):
+        _stage(path, data)
+    if not os.path.exists(thumbnail):
+        _stage(thumbnail, small)
+
+
+_PENDING = re.compile(r"^(?P<final>.+)\.[0-9a-f]{12}\.pending$")
+
+
+def settle_pending(folder=None, older_than=dt.timedelta(hours=1), now=None) -> dict[str, int]:
+    """Files left under their temporary name by a process killed around a commit: a photo (or
+    thumbnail) whose row is committed and whose file is missing takes its name (the photo only if
+    its SHA-256 is the row's); the others, once older than `older_than` (no request still writes
+    them), are removed. Returns {"named": n, "removed": n}."""
+    folder = folder or photo_folder()
+    now = now or time.time()
+    named = removed = 0
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            match = _PENDING.match(name)
+            if match is None:
+                continue
+            pending = os.path.join(root, name)
+            final = os.path.join(root, match["final"])
+            relative = os.path.relpath(final, folder).replace(os.sep, "/")
+            if not os.path.exists(final) and _committed(relative, pending):
+                os.replace(pending, final)
+                named += 1
+            elif now - os.path.getmtime(pending) > older_than.total_seconds():
+                os.remove(pending)
+                removed += 1
+    return {"named": named, "removed": removed}
+
+
+def _committed(relative, pending) -> bool:
+    """Whether a committed photo row names this file: the photo itself (with the same SHA-256)
+    or its thumbnail."""
+    if relative.endswith(".thumb.jpg"):
+        stem = relative[:-len(".thumb.jpg")]
+        return db.session.scalar(select(exists().where(Photo.path.in_([f"{stem}.{ext}" for _t, ext in
+                                                                       FORMATS.values()])))) is True
+    sha256 = db.session.scalar(select(Photo.sha256).where(Photo.path == relative))
+    if sha256 is None:
+        return False
+    with open(pending, "rb") as source:
+        return hashlib.file_digest(source, "sha256").hexdigest() == sha256
 
 
 def thumbnail_path(relative):
