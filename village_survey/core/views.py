@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from village_survey.access import counties_query, households_query, may_survey, townships_query, villages_query
 from village_survey.core import health
-from village_survey.dashboards import services as dashboards
 from village_survey.extensions import csrf, db
 from village_survey.jobs.queue import huey_of
 from village_survey.security import safe_next
@@ -33,6 +32,10 @@ def dashboard():
     }
     # What waits for the user: returned surveys, drafts, and the households not surveyed this year.
     todo = todo_of(user, dt.date.today().year) if may_survey(user) else None
+    # Imported here: the charts bring matplotlib and numpy (~40 MB), which a worker that only
+    # takes the phones' syncs never loads (bench/upload_memory.py).
+    from village_survey.dashboards import services as dashboards
+
     board = dashboards.dashboard(user, dashboards.year_from(request.args.get("year")))
     return render_template("dashboards/index.html", counts=counts, todo=todo, board=board)
 

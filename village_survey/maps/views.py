@@ -11,7 +11,6 @@ from village_survey.access import get_in_scope_or_404
 from village_survey.areas.models import County
 from village_survey.core.errors import NotFound
 from village_survey.evaluations import services as evaluations
-from village_survey.maps import layers, services
 from village_survey.review.flagging import rules as flag_rules
 from village_survey.scoring import CriteriaError
 
@@ -25,7 +24,16 @@ def _year(values):
     return year if year in YEARS else this_year
 
 
+def _maps():
+    """The map modules, imported when a map is asked for: they bring matplotlib and numpy, which a
+    worker that only takes the phones' syncs never loads (core/views.py does the same)."""
+    from village_survey.maps import layers, services
+
+    return layers, services
+
+
 def _by(values):
+    layers, _services = _maps()
     by = values.get("by", layers.BY[0])
     return by if by in layers.BY else layers.BY[0]
 
@@ -38,6 +46,7 @@ def _criteria(values):
 
 
 def _choices():
+    layers, services = _maps()
     return [(by, services.by_heading(by)) for by in layers.BY]
 
 
@@ -47,7 +56,7 @@ def county(county_id):
     every county page (access.counties_query)."""
     county = get_in_scope_or_404(County, county_id)
     year, by, criteria = _year(request.args), _by(request.args), _criteria(request.args)
-    view = services.county_map(county, year, criteria, by, flag_rules().boundary_tolerance_m)
+    view = _maps()[1].county_map(county, year, criteria, by, flag_rules().boundary_tolerance_m)
     return render_template("maps/county.html", county=county, view=view, year=year, by=by, criteria=criteria,
                            choices=_choices(), years=evaluations.survey_years(dt.date.today().year))
 
@@ -58,6 +67,6 @@ def city():
     if current_user.scope_level != "city":
         raise NotFound()
     year, by, criteria = _year(request.args), _by(request.args), _criteria(request.args)
-    view = services.city_map(year, criteria, by)
+    view = _maps()[1].city_map(year, criteria, by)
     return render_template("maps/city.html", view=view, year=year, by=by, criteria=criteria,
                            choices=_choices(), years=evaluations.survey_years(dt.date.today().year))
