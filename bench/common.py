@@ -26,6 +26,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import uuid as uuid_module
@@ -643,6 +644,134 @@ def fresh_postgres(explicit_url, name):
 
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     return url, drop, None
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of the benchmark's own (not the machine's shared cluster, which other
+    work uses): `initdb` into a temporary folder, started with `pg_ctl` on a free port, listening
+    only on a Unix socket in that folder, trust authentication for the superuser `postgres`.
+    As root the folder belongs to the `postgres` account and the tools run as it (initdb refuses
+    root). restart() and stop()/start() are the faults a benchmark can inject; close() stops the
+    server and removes the folder.
+
+        with PrivatePostgres() as pg:
+            url = pg.create_database("vs_bench")
+            pg.restart("fast")
+    """
+
+    def __init__(self, bin_dir=None, port=None, settings=()):
+        self.bin = Path(bin_dir or _postgres_bin_dir())
+        self.root = Path(tempfile.mkdtemp(prefix="vs-pg-"))
+        self.data, self.socket_dir, self.logfile = self.root / "data", self.root / "socket", self.root / "server.log"
+        self.socket_dir.mkdir()
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(self.socket_dir, "postgres", "postgres")
+        self.port = port or free_port()
+        self.settings = ["-c", "listen_addresses=", *settings]
+        self.events = []
+        result = self._tool("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                            "--locale=C.UTF-8", "--no-instructions")
+        if result.returncode != 0:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise RuntimeError(f"initdb failed:\n{result.stdout[-2000:]}")
+        self.start()
+
+    def _tool(self, name, *args):
+        cmd = [str(self.bin / name), *args]
+        if self.as_postgres:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return _run_quiet(cmd, cwd=self.root)
+
+    def _options(self):
+        return " ".join(["-p", str(self.port), "-k", str(self.socket_dir), *(
+            f"'{a}'" if a.endswith("=") else a for a in self.settings)])
+
+    def start(self):
+        result = self._tool("pg_ctl", "-D", str(self.data), "-l", str(self.logfile), "-w", "-t", "60",
+                            "-o", self._options(), "start")
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed:\n{result.stdout[-2000:]}\n{self.log_tail()}")
+
+    def stop(self, mode="fast"):
+        """Stop the server: "smart", "fast" (sessions ended, a checkpoint) or "immediate" (no
+        checkpoint: crash recovery at the next start)."""
+        self._tool("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def restart(self, mode="fast", down_seconds=0.0):
+        """Stop the server (`mode`) and start it again `down_seconds` later; the seconds it was
+        not accepting connections (from the stop's start until it answers again)."""
+        started = time.monotonic()
+        if down_seconds:
+            self.stop(mode)
+            time.sleep(down_seconds)
+            self.start()
+        else:
+            result = self._tool("pg_ctl", "-D", str(self.data), "-l", str(self.logfile), "-m", mode, "-w",
+                                "-t", "60", "-o", self._options(), "restart")
+            if result.returncode != 0:
+                raise RuntimeError(f"pg_ctl restart failed:\n{result.stdout[-2000:]}\n{self.log_tail()}")
+        return time.monotonic() - started
+
+    def ready(self):
+        return _run_quiet([str(self.bin / "pg_isready"), "-q", "-U", "postgres", "-h", str(self.socket_dir),
+                           "-p", str(self.port)]).returncode == 0
+
+    def url(self, database="postgres"):
+        return f"postgresql+psycopg://postgres@/{database}?host={self.socket_dir}&port={self.port}"
+
+    def create_database(self, name):
+        """A new empty database on this server; its URL."""
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+                conn.execute(text(f"CREATE DATABASE {name}"))
+        finally:
+            admin.dispose()
+        return self.url(name)
+
+    def log_tail(self, lines=30):
+        try:
+            return "\n".join(self.logfile.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def log_lines(self, pattern):
+        """The server's log lines matching a regular expression (FATAL, ERROR, ...)."""
+        try:
+            text = self.logfile.read_text(errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if re.search(pattern, line)]
+
+    def close(self, keep_log_to=None):
+        if self.data.exists():
+            self.stop("fast")
+        if keep_log_to is not None and self.logfile.exists():
+            shutil.copy(self.logfile, keep_log_to)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+
+
+def _postgres_bin_dir():
+    """The newest /usr/lib/postgresql/<version>/bin with initdb, or the folder of pg_ctl on PATH."""
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                      key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    if versions:
+        return versions[-1].parent
+    found = shutil.which("initdb") or shutil.which("pg_ctl")
+    if not found:
+        raise RuntimeError("no PostgreSQL server binaries (initdb) on this machine")
+    return Path(found).parent
 
 
 def database_for(backend, sqlite_path, postgres_url, name):
