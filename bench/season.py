@@ -78,14 +78,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    CLK_TCK, OUT, PASSWORD, Gunicorn, app_for, database_for, flask, latency_summary, load_average, machine_busy,
-    machine_info, machine_line, postgres_version, rows, small_jpeg, survey_answers, write_out,
+    CLK_TCK, OUT, PASSWORD, Gunicorn, PrivatePostgres, app_for, database_for, flask, latency_summary, load_average,
+    machine_busy, machine_info, machine_line, postgres_version, rows, rss, small_jpeg, survey_answers, write_out,
 )
 
 PG_DB = "vs_bench_season"
 OUTBOX_BATCH = 10  # BATCH in static/js/app/outbox.js
 GOAL_BATCH_P95_MS = 1000.0
+GOAL_RSS_GROWTH_PCT = 10.0
 RETRIES = 8
+BACKOFF_CAP = 8.0  # seconds between two attempts at most when a fault run's clients are patient
 THINK = {"reviewer": (1.0, 3.0), "viewer": (3.0, 6.0)}  # seconds between two tasks (surveyors: --think)
 
 
@@ -129,6 +131,20 @@ def add_accounts(url, surveyors, reviewers, viewers):
 # The Locust side (in the child process only: `import locust` patches the standard library)
 # ---------------------------------------------------------------------------------------------
 
+def failure(name, status, attempt, user, response):
+    """A failed attempt as recorded: the endpoint, the status (0: no answer), the answer's `code`
+    and Retry-After (the app's 503), the start of its text."""
+    text = (response.text or "") if status else str(getattr(response, "error", ""))
+    code = None
+    if status and text.startswith("{"):
+        try:
+            code = json.loads(text).get("code")
+        except ValueError:
+            pass
+    return {"name": name, "status": status, "attempt": attempt, "user": user, "at": time.time(), "code": code,
+            "retry_after": response.headers.get("Retry-After") if status else None, "body": text[:300]}
+
+
 def locust_classes(spec, record):
     """The three kinds of user, bound to the run's spec and to `record` (acknowledgements)."""
     from urllib.parse import urlencode
@@ -140,6 +156,7 @@ def locust_classes(spec, record):
     import gevent
 
     names = {kind: list(spec[kind]) for kind in ("surveyors", "reviewers", "viewers")}
+    patience = spec.get("patience")  # seconds a request is tried again (fault runs), else RETRIES times
     photos = [bytes.fromhex(h) for h in spec["photos"]]
     today = dt.date.today()
     answers = [survey_answers(random.Random(n), today.year, today) for n in range(100)]
@@ -160,8 +177,9 @@ def locust_classes(spec, record):
             """A request tried again after a connection failure or a 5xx (the outbox's retries),
             with a new CSRF token after a 400 csrf_expired and a new login after a 401 (as the
             field app does): the last response, or None if every attempt failed at the connection."""
-            response = None
-            for attempt in range(RETRIES + 1):
+            response, first, attempt = None, time.monotonic(), 0
+            while attempt <= RETRIES or (patience and time.monotonic() - first < patience and attempt < 200):
+                attempt += 1
                 if self.csrf and "X-CSRFToken" in kwargs.get("headers", {}):
                     kwargs["headers"]["X-CSRFToken"] = self.csrf
                 with self.client.request(method, path, name=name or path, catch_response=True, **kwargs) as response:
@@ -170,10 +188,7 @@ def locust_classes(spec, record):
                         response.success()
                         return response
                     response.failure(f"HTTP {status}: {(response.text or '')[:200]}")
-                record["failures"].append({"name": name or path, "status": status, "attempt": attempt,
-                                           "user": self.username, "at": time.time(),
-                                           "body": (response.text or "")[:300] if status
-                                           else str(getattr(response, "error", ""))[:300]})
+                record["failures"].append(failure(name or path, status, attempt - 1, self.username, response))
                 if status == 401 or self._sent_to_login(response, expect):
                     self.login()  # the session ended (the field app asks to log in again)
                     continue
@@ -182,7 +197,7 @@ def locust_classes(spec, record):
                     continue
                 if status and status < 500:
                     return response  # a refusal: trying again would not change it
-                gevent.sleep(min(4.0, 0.5 * 2 ** attempt))
+                gevent.sleep(min(BACKOFF_CAP if patience else 4.0, 0.5 * 2 ** (attempt - 1)))
             return response
 
         @staticmethod
@@ -204,7 +219,9 @@ def locust_classes(spec, record):
 
         def login(self):
             """Log in through the form (tried again while the server is down), then the session's token."""
-            for attempt in range(RETRIES + 1):
+            first, attempt = time.monotonic(), 0
+            while attempt <= RETRIES or (patience and time.monotonic() - first < patience and attempt < 200):
+                attempt += 1
                 page = self.client.request("GET", "/login", name="/login")
                 token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page.text or "")
                 failed = page
@@ -218,10 +235,9 @@ def locust_classes(spec, record):
                         self.fresh_token()
                         if self.csrf:
                             return
-                record["failures"].append({"name": "POST /login" if token is not None else "GET /login",
-                                           "status": failed.status_code, "attempt": attempt,
-                                           "user": self.username, "at": time.time(), "body": (failed.text or "")[:200]})
-                gevent.sleep(min(4.0, 0.5 * 2 ** attempt))
+                record["failures"].append(failure("POST /login" if token is not None else "GET /login",
+                                                  failed.status_code, attempt - 1, self.username, failed))
+                gevent.sleep(min(BACKOFF_CAP if patience else 4.0, 0.5 * 2 ** (attempt - 1)))
             raise StopUser()
 
     class Surveyor(Person):
@@ -289,6 +305,7 @@ def locust_classes(spec, record):
                 for kind in ("house", "roof")[:self.rng.choice((0, 1, 1, 1, 2))]:
                     photo_uuid = str(self.rng_uuid())
                     data = photos[self.rng.randrange(len(photos))]
+                    record["photos_sent"].append(photo_uuid)
                     answer = self.call("PUT", f"/api/v1/surveys/{survey_uuid}/photos/{photo_uuid}?kind={kind}",
                                        name="/api/v1/surveys/[uuid]/photos/[uuid]", data=data,
                                        expect=(200, 201, 409), headers=self.headers("image/jpeg"))
@@ -362,13 +379,13 @@ def run_locust(spec_path, out_path):
 
     spec = json.loads(Path(spec_path).read_text())
     record = {"surveys": [], "photos": [], "reviews": [], "refused": [], "failures": [], "sent": [],
-              "photos_refused": [],
-              "done": set(), "rounds": 0}
+              "photos_refused": [], "photos_sent": [], "done": set(), "rounds": 0}
     timings = {}
 
     @events.request.add_listener
     def on_request(request_type, name, response_time, exception=None, **_kwargs):
-        timings.setdefault(f"{request_type} {name}", []).append((response_time / 1000, exception is None))
+        timings.setdefault(f"{request_type} {name}", []).append(
+            (response_time / 1000, exception is None, time.monotonic() - started))
 
     classes = locust_classes(spec, record)
     env = Environment(user_classes=classes, host=spec["host"], events=events)
@@ -389,9 +406,10 @@ def run_locust(spec_path, out_path):
     runner.quit()
     out = {"elapsed": elapsed, "timed_out": len(record["done"]) < len(spec["surveyors"]),
            "surveyors_done": len(record["done"]), "rounds": record["rounds"],
-           "timings": {name: [[round(s, 5), ok] for s, ok in values] for name, values in timings.items()},
+           "timings": {name: [[round(s, 5), ok, round(t, 1)] for s, ok, t in values]
+                       for name, values in timings.items()},
            **{k: record[k] for k in ("surveys", "photos", "reviews", "refused", "failures", "sent",
-                                     "photos_refused")}}
+                                     "photos_refused", "photos_sent")}}
     Path(out_path).write_text(json.dumps(out))
 
 
@@ -414,6 +432,10 @@ def count(url, photo_folder, result, tag):
         "acknowledged_surveys": len(acked), "distinct_acknowledged": len(set(acked)),
         "missing_surveys": sorted(set(acked) - set(surveys))[:10],
         "stored_not_acknowledged": len(set(surveys) - set(acked)),
+        # sent but never acknowledged (the answer lost, or retries given up): still on the phone
+        "never_acknowledged": len(set(result["sent"]) - set(acked) - {r["uuid"] for r in result["refused"]}),
+        "never_acknowledged_photos": len(set(result.get("photos_sent", ())) - {p["uuid"] for p in result["photos"]}
+                                         - {p["uuid"] for p in result["photos_refused"]}),
         "stored_never_sent": sorted(set(surveys) - set(result["sent"]))[:10],
         "duplicate_households": [list(h) for h in households if h[2] > 1][:10],
         "households": len(households), "households_with_two_surveys":
@@ -519,29 +541,132 @@ class CpuMeter:
         return {k: round(v / seconds, 2) for k, v in used.items()}
 
 
-class Killer(threading.Thread):
-    """--kill: on the child's signal (or at a third of the time) SIGKILL the server, restart it 2 s later."""
+class Fault(threading.Thread):
+    """A fault injected on the child's signal (or at a third of the time): `action(events)` runs
+    it and appends what happened to `events`; `window` is its wall-clock start and end."""
 
-    def __init__(self, server, at_seconds, meter=None):
+    def __init__(self, action, at_seconds):
         super().__init__(daemon=True)
-        self.server, self.at_seconds, self.meter = server, at_seconds, meter
-        self.go, self.events, self.cancelled = threading.Event(), [], False
+        self.action, self.at_seconds = action, at_seconds
+        self.go, self.events, self.cancelled, self.window = threading.Event(), [], False, None
+        self.error = None
 
     def run(self):
         self.go.wait(self.at_seconds)
         if self.cancelled:
             return
+        began = time.time()
+        try:
+            self.action(self.events)
+        except Exception as error:  # noqa: BLE001 - reported with the run
+            self.error = repr(error)
+            self.events.append(f"the fault failed: {error!r}")
+        self.window = (began, time.time())
+
+
+def kill_server(server, meter, url):
+    """--kill: SIGKILL the gunicorn master and workers at once, start it again 2 s later (after
+    `flask settle-photos`, as the README's deployment runs it at each start)."""
+    def action(events):
         killed_at = time.monotonic()
-        pids = self.server.kill()
-        self.events.append(f"SIGKILL to gunicorn master and workers (pids {pids}) at {time.strftime('%H:%M:%S')}")
+        pids = server.kill()
+        events.append(f"SIGKILL to gunicorn master and workers (pids {pids}) at {time.strftime('%H:%M:%S')}")
         time.sleep(2)
-        self.server.start()
-        if self.meter is not None:
-            self.meter.watch(self.server)
-        self.events.append(f"restarted and answering /healthz {time.monotonic() - killed_at:.1f} s after the kill")
+        try:
+            events.append("flask settle-photos: " + flask(url, "settle-photos", env=server.env).strip()[-200:])
+        except RuntimeError as error:
+            events.append(f"flask settle-photos failed: {str(error)[:300]}")
+        server.start()
+        if meter is not None:
+            meter.watch(server)
+        events.append(f"restarted and answering /healthz {time.monotonic() - killed_at:.1f} s after the kill")
+    return action
 
 
-def run_child(spec, workdir, killer=None, meter=None):
+def restart_postgres(pg, mode, down_seconds):
+    """--restart-postgres: stop the run's own PostgreSQL server (`pg_ctl stop -m mode`: its
+    sessions end mid-transaction), start it again `down_seconds` later (0: `pg_ctl restart`)."""
+    def action(events):
+        at = time.strftime("%H:%M:%S")
+        seconds = pg.restart(mode, down_seconds)
+        events.append(f"PostgreSQL stopped (pg_ctl -m {mode}) at {at} and accepting connections again "
+                      f"{seconds:.1f} s later" + (f" (held down {down_seconds:g} s)" if down_seconds else
+                                                   " (pg_ctl restart)"))
+    return action
+
+
+def fill_disk(folder, hold_seconds):
+    """--fill-disk: write a file into the run's size-limited folder until the disk is full, keep it
+    `hold_seconds`, remove it."""
+    def action(events):
+        path = Path(folder) / "filler.bin"
+        chunk, written = b"\0" * 2**20, 0
+        at = time.strftime("%H:%M:%S")
+        with open(path, "wb") as f:
+            while True:
+                try:
+                    f.write(chunk)
+                    f.flush()
+                    written += len(chunk)
+                except OSError:
+                    break
+            # the last megabyte: byte by byte would take long; 4 kB pieces fill what is left
+            while True:
+                try:
+                    f.write(chunk[:4096])
+                    f.flush()
+                    written += 4096
+                except OSError:
+                    break
+        free = shutil.disk_usage(folder).free
+        events.append(f"disk filled at {at} ({written / 2**20:.0f} MB written, {free} bytes left)")
+        time.sleep(hold_seconds)
+        path.unlink()
+        events.append(f"freed {hold_seconds:g} s later ({shutil.disk_usage(folder).free / 2**20:.0f} MB free)")
+    return action
+
+
+class RssSampler(threading.Thread):
+    """--soak: the resident memory of each gunicorn worker (and the master) every `every` seconds."""
+
+    def __init__(self, server, every):
+        super().__init__(daemon=True)
+        self.server, self.every = server, every
+        self.samples, self.stopped = [], threading.Event()  # (seconds since start, pid, role, bytes)
+        self.started = time.monotonic()
+
+    def sample(self):
+        at = round(time.monotonic() - self.started, 1)
+        self.samples.append((at, self.server.proc.pid, "master", rss(self.server.proc.pid)))
+        for pid in self.server.worker_pids():
+            self.samples.append((at, pid, "worker", rss(pid)))
+
+    def run(self):
+        while True:
+            self.sample()
+            if self.stopped.wait(self.every):
+                self.sample()
+                return
+
+    def growth(self, warmup):
+        """Per process: the first sample at or after `warmup` seconds, the last, the growth."""
+        by_pid = {}
+        for at, pid, role, size in self.samples:
+            if size:
+                by_pid.setdefault((role, pid), []).append((at, size))
+        out = []
+        for (role, pid), values in sorted(by_pid.items()):
+            after = [v for v in values if v[0] >= warmup]
+            if len(after) < 2:
+                continue
+            (t0, first), (t1, last) = after[0], after[-1]
+            out.append({"role": role, "pid": pid, "from_s": t0, "to_s": t1, "first_mb": round(first / 2**20, 1),
+                        "last_mb": round(last / 2**20, 1), "peak_mb": round(max(v[1] for v in after) / 2**20, 1),
+                        "growth_pct": round(100 * (last - first) / first, 1), "samples": len(after)})
+        return out
+
+
+def run_child(spec, workdir, fault=None, meter=None):
     spec_path = workdir / "spec.json"
     out_path = workdir / "locust.json"
     spec_path.write_text(json.dumps(spec))
@@ -554,8 +679,8 @@ def run_child(spec, workdir, killer=None, meter=None):
     try:
         for line in child.stdout:
             log.write(line)
-            if line.startswith("SIGNAL") and killer is not None:
-                killer.go.set()
+            if line.startswith("SIGNAL") and fault is not None:
+                fault.go.set()
             if line.startswith("FINISHED") and meter is not None:
                 last = meter.snapshot()
     finally:
@@ -575,13 +700,33 @@ def endpoint_figures(result):
     rows = {}
     elapsed = result["elapsed"]
     for name, values in sorted(result["timings"].items()):
-        seconds = [s for s, _ok in values]
-        rows[name] = latency_summary(seconds) | {"failures": sum(1 for _s, ok in values if not ok),
+        seconds = [v[0] for v in values]
+        rows[name] = latency_summary(seconds) | {"failures": sum(1 for v in values if not v[1]),
                                                  "per_second": round(len(values) / elapsed, 2)}
     return rows
 
 
-def run_backend(backend, url, args, workdir, tag):
+def small_disk(folder, size_mb):
+    """--fill-disk: a tmpfs of `size_mb` at `folder` for the SQLite file and the photos.
+    (url, unmount, None) or (None, None, why not)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(folder)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        return None, None, f"mount -t tmpfs not permitted here: {result.stderr.strip()[:200]}"
+
+    def unmount():
+        if subprocess.run(["umount", str(folder)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    return f"sqlite:///{folder / 'season.db'}", unmount, None
+
+
+def fault_kind(args):
+    return ("kill" if args.kill else "restart-postgres" if args.restart_postgres
+            else "fill-disk" if args.fill_disk else None)
+
+
+def run_backend(backend, url, args, workdir, tag, pg=None, photo_folder=None):
     print(f"\n== {backend} ==", flush=True)
     started = time.monotonic()
     flask(url, "db", "upgrade")
@@ -589,25 +734,37 @@ def run_backend(backend, url, args, workdir, tag):
     accounts = add_accounts(url, args.surveyors, args.reviewers, args.viewers)
     print(f"   migrated, demo data and {args.surveyors + args.reviewers + args.viewers} accounts "
           f"({time.monotonic() - started:.0f} s)", flush=True)
-    photo_folder = workdir / f"photos-{backend}"
+    photo_folder = photo_folder or workdir / f"photos-{backend}"
     # 200 people log in from 127.0.0.1 at once: not an attack, no address limit
     env = {"PHOTO_FOLDER": str(photo_folder), "LOGIN_ADDRESS_RATE_LIMIT": "100000 per minute"}
-    server = Gunicorn(url, args.workers, workdir / f"gunicorn-{backend}.log", extra_env=env, wait_workers=True)
+    log_path = workdir / f"gunicorn-{backend}.log"
+    server = Gunicorn(url, args.workers, log_path, extra_env=env, wait_workers=True)
+    kind = fault_kind(args)
     spec = {"host": server.base, "tag": tag, "rounds": args.rounds, "duration": args.duration, "think": args.think,
             "spawn_rate": args.spawn_rate, "photos": [p.hex() for p in small_jpegs()],
-            "signal_after_rounds": max(1, args.surveyors * args.rounds // 3) if args.kill else None, **accounts}
+            "signal_after_rounds": max(1, args.surveyors * args.rounds // 3) if kind else None,
+            "patience": args.patience if kind in ("restart-postgres", "fill-disk") else None, **accounts}
     meter = CpuMeter()
     meter.watch(server)
-    killer = Killer(server, args.duration / 3, meter) if args.kill else None
+    action = {"kill": lambda: kill_server(server, meter, url),
+              "restart-postgres": lambda: restart_postgres(pg, args.restart_mode, args.outage),
+              "fill-disk": lambda: fill_disk(photo_folder.parent, args.full_seconds)}.get(kind)
+    fault = Fault(action(), args.duration / 3) if action else None
+    sampler = RssSampler(server, args.sample_every) if args.soak else None
     load_before = load_average()
     try:
-        if killer:
-            killer.start()
-        result = run_child(spec, workdir, killer, meter)
-        if killer:
-            killer.cancelled = not killer.events  # the run ended before the kill: none
-            killer.go.set()
-            killer.join(120)
+        if fault:
+            fault.start()
+        if sampler:
+            sampler.start()
+        result = run_child(spec, workdir, fault, meter)
+        if fault:
+            fault.cancelled = True  # the run ended before the fault began: none
+            fault.go.set()
+            fault.join(300)
+        if sampler:
+            sampler.stopped.set()
+            sampler.join(60)
     finally:
         server.stop()
     load_after = load_average()
@@ -621,10 +778,60 @@ def run_backend(backend, url, args, workdir, tag):
            "refused": result["refused"][:8], "refused_count": len(result["refused"]),
            "photos_refused": len(result["photos_refused"]),
            "count": counted, "load_before": load_before, "load_after": load_after, "cores": result["cores"],
-           "kill": killer.events if killer else None,
-           "server_errors": _server_errors(workdir / f"gunicorn-{backend}.log")}
+           "fault": kind, "kill": fault.events if fault else None,
+           "fault_window": fault.window if fault else None,
+           "failure_kinds": failure_kinds(result["failures"], fault.window if fault else None),
+           "server_errors": _server_errors(log_path),
+           "server_log": _log_counts(log_path)}
+    if pg is not None:
+        row["postgres_log"] = {"FATAL": len(pg.log_lines(r"\bFATAL\b")), "ERROR": len(pg.log_lines(r"\bERROR\b")),
+                               "samples": [line[-200:] for line in pg.log_lines(r"\b(FATAL|PANIC)\b")][:6]}
+    if sampler:
+        row["rss"] = {"every_s": args.sample_every, "warmup_s": args.warmup, "samples": sampler.samples,
+                      "growth": sampler.growth(args.warmup)}
+        row["windows"] = batch_windows(result, args.soak)
     print_backend(row)
     return row
+
+
+def failure_kinds(failures, window, margin=5.0):
+    """Failed attempts counted by status and the answer's code, and how many of each came while
+    the fault lasted (from its start to `margin` seconds after its end)."""
+    kinds = {}
+    for f in failures:
+        key = f"{f['status'] or 'no answer'}" + (f" {f['code']}" if f.get("code") else "")
+        entry = kinds.setdefault(key, {"count": 0, "during_fault": 0, "retry_after": 0, "endpoints": {}})
+        entry["count"] += 1
+        entry["retry_after"] += 1 if f.get("retry_after") else 0
+        entry["endpoints"][f["name"]] = entry["endpoints"].get(f["name"], 0) + 1
+        if window and window[0] <= f["at"] <= window[1] + margin:
+            entry["during_fault"] += 1
+    return kinds
+
+
+def batch_windows(result, seconds, parts=4):
+    """--soak: the batch's p50/p95 in each quarter of the run (does it slow down with time?)."""
+    values = result["timings"].get(BATCH, [])
+    out = []
+    for i in range(parts):
+        lo, hi = seconds * i / parts, seconds * (i + 1) / parts
+        part = sorted(v[0] for v in values if lo <= v[2] < hi)
+        summary = latency_summary(part)
+        out.append({"from_s": round(lo), "to_s": round(hi), "count": summary["count"],
+                    "p50_ms": summary.get("p50_ms"), "p95_ms": summary.get("p95_ms")})
+    return out
+
+
+def _log_counts(log_path):
+    """What the app logged: 503s for want of storage (by code), unhandled errors (500s)."""
+    text = Path(log_path).read_text(errors="replace") if Path(log_path).exists() else ""
+    cannot = re.findall(r"Cannot store on (\S+) \((\w+)\)", text)
+    by_code = {}
+    for _path, code in cannot:
+        by_code[code] = by_code.get(code, 0) + 1
+    return {"cannot_store": by_code, "unhandled": text.count("Unhandled error on"),
+            "unhandled_samples": re.findall(r"Unhandled error on \S+", text)[:5],
+            "tracebacks": text.count("Traceback (most recent call last)")}
 
 
 def _server_errors(log_path):
@@ -646,20 +853,43 @@ def batch_p95(row):
     return row["endpoints"].get(BATCH, {}).get("p95_ms", float("nan"))
 
 
+def allowed_failure(f, fault):
+    """A failed attempt the fault explains: with --kill no answer or a 5xx (the server down); with
+    --restart-postgres and --fill-disk no answer or the app's 503 (never a 500)."""
+    status = f["status"] or 0
+    if fault == "kill":
+        return status == 0 or status >= 500
+    if fault in ("restart-postgres", "fill-disk"):
+        return status == 0 or (status == 503 and f.get("code") in ("database_unavailable", "storage_full"))
+    return False
+
+
 def verdict(row, kill):
-    """(goal met, the reasons it is not)."""
+    """(goal met, the reasons it is not); `kill` is the run's fault (kill, restart-postgres,
+    fill-disk) or None."""
     reasons = []
-    # with --kill, only what failed at the connection (the server down) or with a 5xx may fail
-    failed = [f for f in row["failure_samples_all"] if not kill or 0 < (f["status"] or 0) < 500]
+    fault = row.get("fault") or ("kill" if kill else None)
+    failed = [f for f in row["failure_samples_all"] if not allowed_failure(f, fault)]
     if failed:
-        reasons.append(f"{len(failed)} failed requests" + (" (not while the server was down)" if kill else ""))
+        statuses = sorted({str(f["status"] or "no answer") for f in failed})
+        reasons.append(f"{len(failed)} failed requests ({', '.join(statuses)})"
+                       + (" not explained by the fault" if fault else ""))
+    if fault and row["count"].get("never_acknowledged"):
+        reasons.append(f"{row['count']['never_acknowledged']} surveys never acknowledged (still on the phones)")
+    unhandled = row.get("server_log", {}).get("unhandled")
+    if unhandled:
+        reasons.append(f"{unhandled} unhandled errors in the server's log")
+    growth = [g for g in row.get("rss", {}).get("growth", ()) if g["role"] == "worker"]
+    if growth and max(g["growth_pct"] for g in growth) > GOAL_RSS_GROWTH_PCT:
+        reasons.append(f"a worker's memory grew {max(g['growth_pct'] for g in growth):.1f} % "
+                       f"> {GOAL_RSS_GROWTH_PCT:.0f} %")
     if row["refused_count"]:
         reasons.append(f"{row['refused_count']} surveys refused in batches")
     if not row["count"]["ok"]:
         reasons.append("the count does not hold")
-    if not kill and not batch_p95(row) <= GOAL_BATCH_P95_MS:
+    if not fault and not batch_p95(row) <= GOAL_BATCH_P95_MS:
         reasons.append(f"p95 of a batch {batch_p95(row):.0f} ms > {GOAL_BATCH_P95_MS:.0f} ms")
-    if row["timed_out"]:
+    if row["timed_out"] and "rss" not in row:
         reasons.append(f"only {row['surveyors_done']} surveyors finished within the time")
     return not reasons, reasons
 
@@ -680,14 +910,30 @@ def print_backend(row):
           f"{c['acknowledged_without_file']}), orphan files {c['orphan_count']}; "
           f"reviews {c['acknowledged_reviews']}, wrong {len(c['wrong_reviews'])}: {'OK' if c['ok'] else 'FAIL'}",
           flush=True)
+    print(f"   never acknowledged (still on the phones): {c['never_acknowledged']} surveys, "
+          f"{c['never_acknowledged_photos']} photos", flush=True)
     for event in row["kill"] or ():
-        print(f"   kill: {event}", flush=True)
+        print(f"   fault: {event}", flush=True)
+    for key, entry in row["failure_kinds"].items():
+        print(f"   failed attempts {key}: {entry['count']} ({entry['during_fault']} during the fault, "
+              f"Retry-After on {entry['retry_after']}): {entry['endpoints']}", flush=True)
+    print(f"   server log: {row['server_log']}", flush=True)
+    if row.get("postgres_log"):
+        print(f"   PostgreSQL log: {row['postgres_log']}", flush=True)
+    for g in row.get("rss", {}).get("growth", ()):
+        print(f"   RSS {g['role']} {g['pid']}: {g['first_mb']} MB at {g['from_s']:.0f} s → {g['last_mb']} MB at "
+              f"{g['to_s']:.0f} s ({g['growth_pct']:+.1f} %), peak {g['peak_mb']} MB", flush=True)
+    for w in row.get("windows", ()):
+        print(f"   batch {w['from_s']}–{w['to_s']} s: {w['count']} p50 {w['p50_ms']} p95 {w['p95_ms']} ms", flush=True)
 
 
 def markdown(report):
     m, s = report["machine"], report["settings"]
-    lines = [f"### Survey season (Locust){' — kill the server' if s['kill'] else ''}", "",
-             f"`bench/season.py{' --quick' if s['quick'] else ''}{' --kill' if s['kill'] else ''}` on {m['date']}: "
+    fault = s.get("fault")
+    title = {"kill": " — kill the server", "restart-postgres": " — restart PostgreSQL",
+             "fill-disk": " — SQLite's disk full"}.get(fault, " — soak" if s.get("soak") else "")
+    lines = [f"### Survey season (Locust){title}", "",
+             f"`bench/season.py {' '.join(s.get('argv') or [])}` on {m['date']}: "
              f"{machine_line(m)}, SQLite {m['sqlite']}" + (f", PostgreSQL {m['postgres']}" if m.get("postgres") else "")
              + f", Locust {m['locust']}, commit {m['commit']}. Load average {m['load_average'][0]:.1f} when it "
              "started: the 2 cores were shared with other work (the Locust process itself, gunicorn, PostgreSQL "
@@ -698,17 +944,22 @@ def markdown(report):
              f"reviewers (queue, survey page, approve or return), {s['viewers']} viewers (dashboard, evaluation "
              f"lists); demo data plus the accounts; at most {s['duration']:.0f} s.", ""]
     for row in report["runs"]:
-        lines += _backend_markdown(row, s["kill"])
+        lines += _backend_markdown(row, fault)
     for backend, reason in report["skipped"].items():
         lines.append(f"- {backend}: skipped ({reason}).")
     return "\n".join(lines) + "\n"
 
 
-def _backend_markdown(row, kill):
-    ok, reasons = verdict(row, kill)
+def _backend_markdown(row, fault):
+    ok, reasons = verdict(row, fault)
     c = row["count"]
-    goal = ("no failure but while the server was down, count exact" if kill
-            else f"no error, count exact, p95 of a batch ≤ {GOAL_BATCH_P95_MS:.0f} ms")
+    goal = {"kill": "no failure but while the server was down, count exact",
+            "restart-postgres": "no failure but no answer or 503 database_unavailable, no 500, every survey "
+                                "acknowledged in the end, count exact",
+            "fill-disk": "no failure but no answer or 503 storage_full, no 500, every survey acknowledged in the "
+                         "end, count exact"}.get(fault) or (
+        f"no error, count exact, worker memory growth ≤ {GOAL_RSS_GROWTH_PCT:.0f} % after warm-up" if "rss" in row
+        else f"no error, count exact, p95 of a batch ≤ {GOAL_BATCH_P95_MS:.0f} ms")
     lines = [f"**{row['backend']}**: {row['requests']:,} requests in {row['elapsed']:.0f} s "
              f"({row['requests'] / row['elapsed']:.1f} requests/s), {c['distinct_acknowledged']:,} surveys and "
              f"{c['distinct_acknowledged_photos']:,} photos stored ({c['distinct_acknowledged'] / row['elapsed']:.1f} "
@@ -736,8 +987,39 @@ def _backend_markdown(row, kill):
               + (f" ({', '.join(c['orphan_files'][:5])})" if c["orphan_files"] else "")
               + f"; approvals and returns answered: {c['acknowledged_reviews']}, in the survey's status: "
               f"{'all' if not c['wrong_reviews'] else 'not ' + str(c['wrong_reviews'])}.", ""]
+    lines += [f"Sent but never acknowledged (still on the phones): {c['never_acknowledged']} surveys, "
+              f"{c['never_acknowledged_photos']} photos.", ""]
     if row["kill"]:
         lines += ["Fault: " + "; ".join(row["kill"]) + ".", ""]
+    if row.get("failure_kinds"):
+        lines += ["| failed attempts (status, code) | count | during the fault (+5 s) | with Retry-After | endpoints |",
+                  "|---|---:|---:|---:|---|"]
+        for key, e in row["failure_kinds"].items():
+            endpoints = ", ".join(f"`{n}` {k}" for n, k in sorted(e["endpoints"].items(), key=lambda x: -x[1]))
+            lines.append(f"| {key} | {e['count']} | {e['during_fault']} | {e['retry_after']} | {endpoints} |")
+        lines.append("")
+    log = row.get("server_log") or {}
+    if log:
+        lines += [f"Server log: 503s logged as cannot store {log['cannot_store'] or 'none'}; unhandled errors "
+                  f"(500) {log['unhandled']}" + (f" ({', '.join(log['unhandled_samples'])})" if log["unhandled"]
+                                                 else "") + f"; tracebacks {log['tracebacks']}.", ""]
+    if row.get("postgres_log"):
+        pl = row["postgres_log"]
+        lines += [f"PostgreSQL's log: {pl['FATAL']} FATAL, {pl['ERROR']} ERROR lines"
+                  + (f" (first: {' / '.join(pl['samples'][:3])})" if pl["samples"] else "") + ".", ""]
+    if row.get("rss"):
+        r = row["rss"]
+        lines += [f"Resident memory sampled every {r['every_s']:g} s; growth from the first sample after "
+                  f"{r['warmup_s']:g} s of warm-up to the last:", "",
+                  "| process | pid | first MB (at s) | last MB (at s) | peak MB | growth |", "|---|---:|---:|---:|---:|---:|"]
+        for g in r["growth"]:
+            lines.append(f"| {g['role']} | {g['pid']} | {g['first_mb']} ({g['from_s']:.0f}) | {g['last_mb']} "
+                         f"({g['to_s']:.0f}) | {g['peak_mb']} | {g['growth_pct']:+.1f} % |")
+        lines.append("")
+    if row.get("windows"):
+        lines += ["Batch latency by quarter of the run: " + "; ".join(
+            f"{w['from_s']}–{w['to_s']} s: {w['count']} batches, p50 {w['p50_ms']} / p95 {w['p95_ms']} ms"
+            for w in row["windows"]) + ".", ""]
     if row["failure_samples"]:
         lines += ["Failed requests (first): " + "; ".join(
             f"{f['name']} {f['status'] or 'connection'}: {f['body'][:120]}" for f in row["failure_samples"][:4]), ""]
@@ -761,22 +1043,51 @@ def parse_args(argv=None):
     parser.add_argument("--viewers", type=int, help="simulated viewers (default 2)")
     parser.add_argument("--rounds", type=int, help="sync rounds of each surveyor (default 3)")
     parser.add_argument("--duration", type=float, help="seconds at most of each backend's run (default 600)")
-    parser.add_argument("--think", default="10,30", metavar="MIN,MAX",
+    parser.add_argument("--think", metavar="MIN,MAX",
                         help="seconds a surveyor waits between two sync rounds (default 10,30)")
     parser.add_argument("--spawn-rate", type=float, default=10.0, help="users started a second (default 10)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--kill", action="store_true", help="SIGKILL the server midway and restart it")
+    parser.add_argument("--restart-postgres", action="store_true",
+                        help="PostgreSQL only, on a private server of the run's own: stop it midway and start it again")
+    parser.add_argument("--restart-mode", choices=("fast", "immediate"), default="fast",
+                        help="pg_ctl's shutdown mode for --restart-postgres (default fast)")
+    parser.add_argument("--outage", type=float, default=5.0,
+                        help="seconds PostgreSQL stays down (--restart-postgres; 0: pg_ctl restart; default 5)")
+    parser.add_argument("--fill-disk", action="store_true",
+                        help="SQLite only: the database and photos on a size-limited tmpfs (root), filled midway "
+                             "and freed --full-seconds later")
+    parser.add_argument("--disk-mb", type=int, default=200, help="the tmpfs's size for --fill-disk (default 200)")
+    parser.add_argument("--full-seconds", type=float, default=20.0, help="how long the disk stays full (default 20)")
+    parser.add_argument("--patience", type=float, default=180.0,
+                        help="with --restart-postgres/--fill-disk: seconds a client keeps sending a request that "
+                             "got no answer or a 5xx, as the outbox keeps its surveys (default 180)")
+    parser.add_argument("--soak", type=float, metavar="SECONDS",
+                        help="moderate load for SECONDS (30 surveyors syncing again and again, 20–40 s apart, "
+                             "2 reviewers, 2 viewers, unless given), each worker's RSS sampled")
+    parser.add_argument("--sample-every", type=float, default=30.0, help="--soak: seconds between RSS samples")
+    parser.add_argument("--warmup", type=float, default=120.0,
+                        help="--soak: seconds before the first sample the growth is measured from (default 120)")
     parser.add_argument("--json", type=Path, help="where to write the figures (default bench/out/season-*.json)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, logs)")
     parser.add_argument("--locust-child", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    quick = args.quick
-    args.surveyors = args.surveyors or (40 if quick else 200)
-    args.reviewers = args.reviewers or (2 if quick else 5)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
+    quick, soak = args.quick, args.soak
+    if sum(map(bool, (args.kill, args.restart_postgres, args.fill_disk))) > 1:
+        parser.error("one fault at a time: --kill, --restart-postgres or --fill-disk")
+    if args.restart_postgres:
+        args.backends = "postgres"
+    if args.fill_disk:
+        args.backends = "sqlite"
+        if os.geteuid() != 0:
+            parser.error("--fill-disk mounts a tmpfs: run it as root")
+    args.surveyors = args.surveyors or (40 if quick else 30 if soak else 200)
+    args.reviewers = args.reviewers or (2 if quick or soak else 5)
     args.viewers = args.viewers or (1 if quick else 2)
-    args.rounds = args.rounds or (1 if quick else 3)
-    args.duration = args.duration or (90.0 if quick else 600.0)
-    args.think = [float(x) for x in args.think.split(",")]
+    args.rounds = args.rounds or (1 if quick else 10**6 if soak else 3)
+    args.duration = soak or args.duration or (90.0 if quick else 600.0)
+    args.think = [float(x) for x in (args.think or ("20,40" if soak else "10,30")).split(",")]
     if len(args.think) != 2 or not 0 <= args.think[0] <= args.think[1]:
         parser.error("--think MIN,MAX: two numbers of seconds, MIN ≤ MAX")
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -801,20 +1112,31 @@ def main(argv=None):
           + (", kill midway" if args.kill else ""), flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="vs-season-"))
     report = {"machine": info, "settings": {k: getattr(args, k) for k in (
-        "quick", "surveyors", "reviewers", "viewers", "rounds", "duration", "workers", "kill", "think")},
+        "quick", "surveyors", "reviewers", "viewers", "rounds", "duration", "workers", "kill", "think", "soak",
+        "restart_mode", "outage", "full_seconds", "disk_mb", "patience", "argv")} | {"fault": fault_kind(args)},
         "runs": [], "skipped": {}}
     tag = f"S{int(time.time()) % 100000}"
     failed = True
     try:
         for backend in args.backends:
-            url, drop, reason = database_for(backend, workdir / "season.db", args.postgres, PG_DB)
+            pg = photo_folder = None
+            if backend == "postgres" and args.restart_postgres:
+                pg = PrivatePostgres()  # never the shared cluster: other work uses it
+                url, reason = pg.create_database(PG_DB), None
+                drop = lambda pg=pg: pg.close(keep_log_to=workdir / "postgres.log")  # noqa: E731
+            elif backend == "sqlite" and args.fill_disk:
+                disk = workdir / "disk"
+                url, drop, reason = small_disk(disk, args.disk_mb)
+                photo_folder = disk / "photos"
+            else:
+                url, drop, reason = database_for(backend, workdir / "season.db", args.postgres, PG_DB)
             if url is None:
                 report["skipped"][backend] = reason
                 continue
             try:
                 if backend == "postgres":
                     info["postgres"] = postgres_version(url)
-                report["runs"].append(run_backend(backend, url, args, workdir, tag))
+                report["runs"].append(run_backend(backend, url, args, workdir, tag, pg, photo_folder))
             finally:
                 if drop:
                     drop()
@@ -825,13 +1147,14 @@ def main(argv=None):
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     section = markdown(report)
-    write_out("season-kill.md" if args.kill else "season.md", section)
+    kind = fault_kind(args) or ("soak" if args.soak else None)
+    write_out(f"season-{kind}.md" if kind else "season.md", section)
     out = args.json or OUT / f"season-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str))
     print()
     print(section)
-    results = [verdict(row, args.kill) for row in report["runs"]]
+    results = [verdict(row, fault_kind(args)) for row in report["runs"]]
     for row, (ok, reasons) in zip(report["runs"], results):
         print(f"{row['backend']}: batch p95 {batch_p95(row):.0f} ms, {row['failures']} failed, count "
               f"{'OK' if row['count']['ok'] else 'FAIL'}; goal {'met' if ok else 'MISSED: ' + '; '.join(reasons)}")
