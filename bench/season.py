@@ -602,27 +602,22 @@ def fill_disk(folder, hold_seconds):
         path = Path(folder) / "filler.bin"
         chunk, written = b"\0" * 2**20, 0
         at = time.strftime("%H:%M:%S")
-        with open(path, "wb") as f:
-            while True:
-                try:
-                    f.write(chunk)
-                    f.flush()
-                    written += len(chunk)
-                except OSError:
-                    break
-            # the last megabyte: byte by byte would take long; 4 kB pieces fill what is left
-            while True:
-                try:
-                    f.write(chunk[:4096])
-                    f.flush()
-                    written += 4096
-                except OSError:
-                    break
-        free = shutil.disk_usage(folder).free
-        events.append(f"disk filled at {at} ({written / 2**20:.0f} MB written, {free} bytes left)")
-        time.sleep(hold_seconds)
-        path.unlink()
-        events.append(f"freed {hold_seconds:g} s later ({shutil.disk_usage(folder).free / 2**20:.0f} MB free)")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            for size in (2**20, 4096):  # megabytes, then what is left in pages
+                while True:
+                    try:
+                        written += os.write(fd, chunk[:size])
+                    except OSError:
+                        break
+            free = shutil.disk_usage(folder).free
+            events.append(f"disk filled at {at} ({written / 2**20:.0f} MB written, {free} bytes left)")
+            time.sleep(hold_seconds)
+        finally:
+            os.close(fd)
+            path.unlink()
+        events.append(f"freed at {time.strftime('%H:%M:%S')}, {hold_seconds:g} s later "
+                      f"({shutil.disk_usage(folder).free / 2**20:.0f} MB free)")
     return action
 
 
@@ -799,7 +794,8 @@ def failure_kinds(failures, window, margin=5.0):
     the fault lasted (from its start to `margin` seconds after its end)."""
     kinds = {}
     for f in failures:
-        key = f"{f['status'] or 'no answer'}" + (f" {f['code']}" if f.get("code") else "")
+        key = f"{f['status'] or 'no answer'}" + (f" {f['code']}" if f.get("code") else " (an HTML page)"
+                                                  if f["status"] and not f["body"].startswith("{") else "")
         entry = kinds.setdefault(key, {"count": 0, "during_fault": 0, "retry_after": 0, "endpoints": {}})
         entry["count"] += 1
         entry["retry_after"] += 1 if f.get("retry_after") else 0
@@ -860,7 +856,9 @@ def allowed_failure(f, fault):
     if fault == "kill":
         return status == 0 or status >= 500
     if fault in ("restart-postgres", "fill-disk"):
-        return status == 0 or (status == 503 and f.get("code") in ("database_unavailable", "storage_full"))
+        # the API's 503 says why in its code; a page's 503 (a reviewer's form) is the error page
+        return status == 0 or (status == 503 and f.get("retry_after") is not None and (
+            f.get("code") in ("database_unavailable", "storage_full") or f.get("code") is None))
     return False
 
 
@@ -938,8 +936,9 @@ def markdown(report):
              + f", Locust {m['locust']}, commit {m['commit']}. Load average {m['load_average'][0]:.1f} when it "
              "started: the 2 cores were shared with other work (the Locust process itself, gunicorn, PostgreSQL "
              "and other agents' jobs).", "",
-             f"gunicorn with {s['workers']} sync workers; {s['surveyors']} surveyors (each {s['rounds']} sync "
-             f"round(s) of 1–30 surveys in batches of {OUTBOX_BATCH}, photos, pull; {s['think'][0]:g}–{s['think'][1]:g} s "
+             f"gunicorn with {s['workers']} sync workers; {s['surveyors']} surveyors (each "
+             + ("sync rounds until the time is up" if s.get("soak") else f"{s['rounds']} sync round(s)")
+             + f" of 1–30 surveys in batches of {OUTBOX_BATCH}, photos, pull; {s['think'][0]:g}–{s['think'][1]:g} s "
              f"apart), {s['reviewers']} "
              f"reviewers (queue, survey page, approve or return), {s['viewers']} viewers (dashboard, evaluation "
              f"lists); demo data plus the accounts; at most {s['duration']:.0f} s.", ""]
