@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/season.py [--quick] [--backends sqlite,postgres] [--postgres URL]
                                      [--surveyors 200] [--reviewers 5] [--viewers 2] [--rounds 3]
-                                     [--duration 240] [--workers 2] [--kill] [--json PATH]
+                                     [--duration 240] [--workers 2] [--json PATH]
+                                     [--kill | --restart-postgres | --fill-disk | --soak SECONDS]
 
 For each backend it builds a fresh database (an SQLite file in a temporary folder; on PostgreSQL
 the database `vs_bench_season` on the local server, created and dropped, or the database of
@@ -42,10 +43,30 @@ later on the same port; the clients retry as above. The count must hold the same
 acknowledged is there once; what was not may or may not be), and the photo folder must hold no
 orphan and no half-written file.
 
-Goal: no failed request (--kill: none but while the server is down), the COUNT exact, p95 of a
-batch of surveys ≤ 1 s. --quick: 40 surveyors, 2 reviewers, 1 viewer, 1 round, 90 s at most.
-The markdown section printed at the end is also written to bench/out/season.md, the figures to
-bench/out/season-<time>.json.
+--restart-postgres: PostgreSQL stopped midway and started again. Never the machine's shared
+cluster: the run starts a PostgreSQL server of its own (common.PrivatePostgres: initdb into a
+temporary folder, as the postgres account when root, a free port, a Unix socket only), and at the
+signal stops it with `pg_ctl stop -m --restart-mode` (fast: sessions ended mid-transaction;
+immediate: no checkpoint, crash recovery at the start), keeps it down --outage seconds and starts
+it again. --fill-disk (SQLite, as root): the SQLite file and the photos on a tmpfs of --disk-mb;
+at the signal a file fills it to the last byte, and --full-seconds later it is removed. In these
+two the clients are as patient as the field app's outbox, which keeps a survey until the server
+takes it: a request that got no answer or a 5xx is sent again for up to --patience seconds
+(0.5 s, 1 s, ... 8 s apart). Every failed attempt is counted by status and the answer's `code`
+(the app answers 503 storage_full / database_unavailable with Retry-After when it cannot store),
+and whether it came while the fault lasted; the app's log is searched for unhandled errors.
+
+--soak SECONDS: moderate load for that long (by default 30 surveyors syncing round after round,
+20–40 s apart, 2 reviewers, 2 viewers), the resident memory of the gunicorn master and of each
+worker sampled every --sample-every seconds; the report gives each one's growth from the first
+sample after --warmup seconds to the last, and the batch's latency in each quarter of the run.
+
+Goal: no failed request (--kill: none but while the server is down; --restart-postgres and
+--fill-disk: none but no answer or the app's 503, never a 500, and in the end every survey
+acknowledged), the COUNT exact, p95 of a batch of surveys ≤ 1 s; --soak: a worker's memory grows
+≤ 10 % after the warm-up. --quick: 40 surveyors, 2 reviewers, 1 viewer, 1 round, 90 s at most.
+The markdown section printed at the end is also written to bench/out/season.md (season-<fault>.md,
+season-soak.md), the figures to bench/out/season-<time>.json.
 """
 
 from __future__ import annotations
