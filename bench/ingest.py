@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ingest.py [--quick] [--backends sqlite,postgres] [--postgres URL]
                                      [--workers 2,4] [--clients 4,8,16] [--batch 1,10] [--duration 8]
-                                     [--season N] [--retries 2] [--quiet-wait 30] [--json PATH]
+                                     [--season N] [--prefill N] [--retries 2] [--quiet-wait 30] [--json PATH]
 
 For each backend it builds a fresh database (an SQLite file in a temporary folder; a PostgreSQL
 database, see below), runs `flask db upgrade`, and seeds one county with a township of 300
@@ -22,6 +22,9 @@ and recreated: give it a database of its own. Without it, a local server is used
 on the Unix socket (as root, a stopped local cluster is started and a role for the current user
 created, as .ci/run does); the database village_survey_bench is created there and dropped at the
 end. --backends sqlite skips PostgreSQL.
+
+--prefill N first sends N surveys (10 a request, not measured) and, on PostgreSQL, runs ANALYZE:
+the settings then measure a table as in mid-season rather than the first minute of an empty one.
 
 --season N also ingests N new surveys with the first workers/clients setting, once per batch
 size, and reports the wall time (the issue's goal: a county's season, 50,000 surveys, in under 3 minutes).
@@ -274,6 +277,9 @@ def measure(server, clients, villages, usernames, year, tag, duration, replay_du
             after = cpu_snapshot(server.proc.pid, server.database)  # `before` was taken 0.3 s early: idle, negligible
             outcome[phase] = _phase_summary(parts, start_time.value, before, after, expect)
             outcome[phase]["background_cores_before"] = background
+            # The machine's 1-minute load average at the phase's end: the CPU figures per survey are
+            # what counts when other work shares the cores, but a high load inflates them too.
+            outcome[phase]["load_average"] = round(os.getloadavg()[0], 2)
             if phase == "ingest":
                 outcome["created"] = sum(p["created"] for p in parts)
         return outcome
@@ -353,11 +359,34 @@ class Backend:
                                      f"{row[phase]['statuses']} {row[phase]['error_samples']}")
         return row
 
+    def prefill(self, server):
+        """--prefill N: N surveys sent through the server (10 a request, not measured) before the
+        first setting, then, on PostgreSQL, ANALYZE: the settings then measure a table as it is in
+        mid-season, with the planner's statistics, instead of the first minute of an empty one
+        (whose plans, made for empty tables, cost the database several ms per survey until
+        autovacuum's first ANALYZE)."""
+        from sqlalchemy import create_engine, text
+
+        started = time.monotonic()
+        self._measure(server, min(4, len(self.usernames)), f"{self.name[0]}F", 0, 0, count=self.args.prefill,
+                      warmup=0, batch=10)
+        if self.name == "postgres":
+            engine = create_engine(self.url)
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("ANALYZE"))
+                    connection.commit()
+            finally:
+                engine.dispose()
+        print(f"   prefilled: {self.args.prefill} surveys ({time.monotonic() - started:.1f} s)", flush=True)
+
     def settings(self):
         print(HEADER, flush=True)
         for workers in self.args.workers:
             server = Gunicorn(self.url, workers, self.workdir / f"gunicorn-{self.name}-{workers}.log")
             try:
+                if self.args.prefill and workers == self.args.workers[0]:
+                    self.prefill(server)
                 for clients, batch in ((c, b) for c in self.args.clients for b in self.args.batch):
                     row = self.setting_row(server, workers, clients, batch)
                     self.report["results"].append(row)
@@ -405,7 +434,7 @@ def run_backend(backend, url, args, workdir, report):
 
 HEADER = (f"   {'workers':>7} {'clients':>7} {'batch':>5} | {'ingest/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'err':>4} | "
           f"{'replay/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'err':>4} | CPU ms/submission: app   pg client"
-          f" | cores used by others")
+          f" | cores used by others, load average")
 
 
 def print_row(row):
@@ -416,6 +445,8 @@ def print_row(row):
         cells += f"{replay['per_second']:>8.1f} {replay['p50_ms']:>7.1f} {replay['p95_ms']:>7.1f} {replay['errors']:>4} | "
     ms = ingest["cpu_ms_per_request"]
     cells += f"{'':>18}{ms['app']:>5.1f} {ms['postgres']:>4.1f} {ms['clients']:>6.1f} | {_disturbance(row):.2f}"
+    if "load_average" in ingest:
+        cells += f", load {ingest['load_average']:.1f}"
     if row.get("tries", 1) > 1:
         cells += f" (best of {row['tries']} tries)"
     print(cells, flush=True)
@@ -441,6 +472,8 @@ def parse_args(argv=None):
     parser.add_argument("--season", type=int, default=0, metavar="N",
                         help=f"also ingest N new surveys (e.g. {SEASON}) with the first workers and clients, "
                              "once per --batch size, and time it")
+    parser.add_argument("--prefill", type=int, default=0, metavar="N",
+                        help="send N surveys (not measured) before the first setting, then ANALYZE on PostgreSQL")
     parser.add_argument("--quiet-wait", type=float, metavar="S",
                         help="before each phase, wait up to S seconds for other processes to leave the cores "
                              "idle (default 30, with --quick 5; 0: do not wait)")
