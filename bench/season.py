@@ -846,8 +846,9 @@ def _log_counts(log_path):
     by_code = {}
     for _path, code in cannot:
         by_code[code] = by_code.get(code, 0) + 1
-    return {"cannot_store": by_code, "unhandled": text.count("Unhandled error on"),
-            "unhandled_samples": re.findall(r"Unhandled error on \S+", text)[:5],
+    # the app's own 500 ("Unhandled error on"), and gunicorn's when the app's error handler itself failed
+    unhandled = re.findall(r"Unhandled error on \S+|Error handling request \S+ \S+", text)
+    return {"cannot_store": by_code, "unhandled": len(unhandled), "unhandled_samples": unhandled[:5],
             "tracebacks": text.count("Traceback (most recent call last)")}
 
 
