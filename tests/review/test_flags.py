@@ -144,8 +144,8 @@ def test_the_village_points_query_starts_from_the_villages_households(app, world
 
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's planner only: PostgreSQL analyzes its tables itself")
-    statement = village_points_query(world.village_a.id, 2026, world.household_a.id)
-    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    statement, params = village_points_query(world.village_a.id, 2026, world.household_a.id)
+    sql = str(statement.params(params).compile(db.engine, compile_kwargs={"literal_binds": True}))
     plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
     assert "ix_households_village_id (village_id=?)" in plan, plan
     assert "(household_id=? AND year=?)" in plan, plan

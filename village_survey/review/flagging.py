@@ -5,7 +5,7 @@ the flags on the survey. Called when a survey is saved and when a photo is added
 import os
 
 from flask import current_app
-from sqlalchemy import exists, select, true
+from sqlalchemy import bindparam, exists, select
 
 from village_survey.areas.models import County, Household, Township, Village
 from village_survey import geo
@@ -45,29 +45,39 @@ def _village_id(household):
     return household.village_id if household.village_id is not None else household.village.id
 
 
+_LAT, _LON = Survey.answers["latitude"].as_float(), Survey.answers["longitude"].as_float()
+# Built once with bound parameters (building them cost more than running them, on every save).
+_VILLAGE_POINTS = (select(_LAT, _LON)
+                   .where(Survey.household_id.in_(select(Household.id)
+                                                  .where(Household.village_id == bindparam("village_id"))),
+                          Survey.year == bindparam("year"), _LAT.is_not(None), _LON.is_not(None))
+                   .limit(VILLAGE_POINTS))
+_OTHER_VILLAGE_POINTS = _VILLAGE_POINTS.where(Survey.household_id != bindparam("household_id"))
+_COUNTY_OF_VILLAGE = (select(County.code).join(Township, Township.county_id == County.id)
+                      .join(Village, Village.township_id == Township.id).where(Village.id == bindparam("village_id")))
+
+
 def village_points_query(village_id, year, household_id=None):
-    """(lat, lon) of the village's farmhouses surveyed in `year`, but for `household_id`'s.
+    """(lat, lon) of the village's farmhouses surveyed in `year`, but for `household_id`'s, and
+    the statement's parameters.
 
     From the village's households to their survey of the year (the unique household-year index):
     written as a join, SQLite without statistics read every survey of the year instead (42 ms a
     survey in a city's database, bench/season.py)."""
-    lat, lon = Survey.answers["latitude"].as_float(), Survey.answers["longitude"].as_float()
-    others = Survey.household_id != household_id if household_id is not None else true()
-    households = select(Household.id).where(Household.village_id == village_id)
-    return (select(lat, lon).where(Survey.household_id.in_(households), others, Survey.year == year,
-                                   lat.is_not(None), lon.is_not(None)).limit(VILLAGE_POINTS))
+    params = {"village_id": village_id, "year": year}
+    if household_id is None:
+        return _VILLAGE_POINTS, params
+    return _OTHER_VILLAGE_POINTS, params | {"household_id": household_id}
 
 
 def _county_and_village_points(survey, household, connection):
     """The county's code (for its boundary or bounds), and [(lat, lon)] of the village's other
     farmhouses surveyed that year."""
     village_id = _village_id(household)
-    county_code = connection.scalar(select(County.code).join(Township, Township.county_id == County.id)
-                                    .join(Village, Village.township_id == Township.id)
-                                    .where(Village.id == village_id))
+    county_code = connection.scalar(_COUNTY_OF_VILLAGE, {"village_id": village_id})
     if survey.answers.get("latitude") is None or survey.answers.get("longitude") is None:
         return county_code, []  # nothing to compare
-    points = connection.execute(village_points_query(village_id, survey.year, household.id)).all()
+    points = connection.execute(*village_points_query(village_id, survey.year, household.id)).all()
     return county_code, [tuple(point) for point in points]
 
 
