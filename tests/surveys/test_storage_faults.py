@@ -212,3 +212,43 @@ def test_settle_photos_names_committed_files_and_removes_abandoned_ones(app, api
     assert not abandoned_old.exists() and abandoned_new.exists()  # a recent one may still be written
     assert sorted(name for name in _files(folder) if name.endswith(".pending")) == [
         os.path.relpath(abandoned_new, folder)]
+
+
+# ---------------------------------------------------------------- the database down for every request
+
+
+class _DatabaseDown:
+    """Every statement fails as on a PostgreSQL server shutting down (or a lost SQLite file)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    @staticmethod
+    def _refuse(conn, cursor, statement, parameters, context, executemany):
+        from sqlalchemy.exc import OperationalError
+
+        raise OperationalError(statement, parameters, Exception("the database system is shutting down"))
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._refuse)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._refuse)
+
+
+def test_a_database_down_before_the_user_is_loaded_still_answers_503(app, api, auth, client, world):
+    """The user of a request is loaded first: with the database down, that fails, and the answer
+    (its language, the page's menu) must be made without the database: a 503 with its code and
+    Retry-After on the API, the app's page on the web, never the server's bare 500."""
+    api.login("surveyor-a")
+    survey = body(world.village_a)
+    with _DatabaseDown(db.engine):
+        response = api.put(new_uuid(), survey)
+        page = client.get("/surveys/")
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert response.get_json()["code"] == "database_unavailable" and response.headers["Retry-After"]
+    assert page.status_code == 503 and page.headers["Retry-After"]
+    assert "服务器暂时无法保存数据" in page.get_data(as_text=True)
+    # the server answers again as soon as the database does
+    assert api.put(new_uuid(), body(world.village_a)).status_code == 201

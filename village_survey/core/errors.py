@@ -8,14 +8,14 @@ request's changes whenever the answer is an error.
 
 import errno
 
-from flask import flash, jsonify, redirect, render_template, request
+from flask import flash, g, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from village_survey.extensions import db
+from village_survey.extensions import db, login_manager
 
 # The machine-readable `code` of an API error, by HTTP status; clients decide on it, never on
 # the translated text.
@@ -193,6 +193,9 @@ def register(app):
             return http_error(error)
         if code is not None:
             app.logger.error("Cannot store on %s (%s): %s", request.path, code, original)
+            # The answer is made without the database: the user (whom the language, the page's
+            # menu and the permissions would load) is taken as not logged in for it.
+            g._login_user = login_manager.anonymous_user()
             try:
                 _reset()
             except Exception:  # the database is gone: nothing to roll back there
