@@ -107,13 +107,19 @@ def test_personal_data_in_the_background_needs_the_permission(app, auth, client,
     assert db.session.scalar(select(func.count()).select_from(ExchangeJob)) == 0
 
 
-def test_the_job_checks_the_area_again_when_it_runs(app, world, surveys):
-    """A job whose area left the user's scope meanwhile fails with a reason and writes no file."""
-    job = ExchangeJob(uuid="00000000-0000-4000-8000-000000000001", kind="export", what="surveys.csv",
-                      params={"area": f"county:{world.county_b.code}"}, locale="en", status="queued",
-                      attempt=1, requested_by_id=world.reviewer_a.id, requested_by_name="reviewer-a")
+def _queued(world, number, **fields):
+    """A queued job of reviewer A's, as a request would have made it."""
+    job = ExchangeJob(uuid=f"00000000-0000-4000-8000-{number:012d}", status="queued", attempt=1,
+                      requested_by_id=world.reviewer_a.id, requested_by_name="reviewer-a",
+                      **{"kind": "export", "what": "surveys.csv", "locale": "en", **fields})
     db.session.add(job)
     db.session.commit()
+    return job
+
+
+def test_the_job_checks_the_area_again_when_it_runs(app, world, surveys):
+    """A job whose area left the user's scope meanwhile fails with a reason and writes no file."""
+    job = _queued(world, 1, params={"area": f"county:{world.county_b.code}"})
     assert background.run_job(job.id, 1) == "failed"
     db.session.expire_all()
     assert job.status == "failed" and job.error and job.file_path is None
@@ -130,11 +136,7 @@ def test_progress_is_noted_on_the_job_while_it_writes(app, world, surveys, monke
 
     monkeypatch.setattr(job_rows, "note", note)
     monkeypatch.setattr(background, "NOTE_SECONDS", 0)
-    job = ExchangeJob(uuid="00000000-0000-4000-8000-000000000002", kind="export", what="surveys.csv",
-                      params={"area": f"county:{world.county_a.code}"}, locale="zh_CN", status="queued",
-                      attempt=1, requested_by_id=world.reviewer_a.id, requested_by_name="reviewer-a")
-    db.session.add(job)
-    db.session.commit()
+    job = _queued(world, 2, params={"area": f"county:{world.county_a.code}"}, locale="zh_CN")
     assert background.run_job(job.id, 1) == "done"
     assert notes[0] == {"stage": "writing", "done_rows": 0, "total_rows": 3}
     assert notes[-1]["done_rows"] == 3
@@ -195,12 +197,8 @@ def test_a_large_import_is_checked_then_imported_in_the_background(app, auth, cl
 
 
 def test_an_import_job_whose_upload_expired_fails_with_a_reason(app, world):
-    job = ExchangeJob(uuid="00000000-0000-4000-8000-000000000003", kind="import", what="surveys",
-                      mode="all", params={"token": "x" * 32, "filename": "a.xlsx"}, locale="en",
-                      status="queued", attempt=1, requested_by_id=world.reviewer_a.id,
-                      requested_by_name="reviewer-a")
-    db.session.add(job)
-    db.session.commit()
+    job = _queued(world, 3, kind="import", what="surveys", mode="all",
+                  params={"token": "x" * 32, "filename": "a.xlsx"})
     assert background.run_job(job.id, 1) == "failed"
     db.session.expire_all()
     assert "upload it again" in job.error
