@@ -594,7 +594,8 @@ def kill_server(server, meter, url):
         events.append(f"SIGKILL to gunicorn master and workers (pids {pids}) at {time.strftime('%H:%M:%S')}")
         time.sleep(2)
         try:
-            events.append("flask settle-photos: " + flask(url, "settle-photos", env=server.env).strip()[-200:])
+            settled = flask(url, "settle-photos", "--older-than", "0", env=server.env)
+            events.append("flask settle-photos: " + settled.strip()[-200:])
         except RuntimeError as error:
             events.append(f"flask settle-photos failed: {str(error)[:300]}")
         server.start()

@@ -75,8 +75,9 @@ def create_user_command(username, role, area):
 
 
 @click.command("settle-photos")
-@click.option("--older-than", "minutes", type=click.IntRange(min=1), default=60, show_default=True,
-              help="Remove uncommitted temporary files older than this many minutes.")
+@click.option("--older-than", "minutes", type=click.IntRange(min=0), default=60, show_default=True,
+              help="Remove uncommitted temporary files older than this many minutes (0 at start-up, before the "
+                   "server runs: nothing is writing then).")
 def settle_photos_command(minutes):
     """Name the photo files a killed process left under their temporary names (their rows are
     committed) and remove the abandoned ones; run at start-up or daily (README, Deploying)."""

@@ -212,6 +212,9 @@ def test_settle_photos_names_committed_files_and_removes_abandoned_ones(app, api
     assert not abandoned_old.exists() and abandoned_new.exists()  # a recent one may still be written
     assert sorted(name for name in _files(folder) if name.endswith(".pending")) == [
         os.path.relpath(abandoned_new, folder)]
+    # at start-up, before the server runs, nothing is being written: every leftover goes
+    assert app.test_cli_runner().invoke(args=["settle-photos", "--older-than", "0"]).exit_code == 0
+    assert not abandoned_new.exists()
 
 
 # ---------------------------------------------------------------- the database down for every request
