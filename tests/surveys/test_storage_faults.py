@@ -53,6 +53,11 @@ class _Full:
 
     def __enter__(self):
         if self.sqlite:
+            # no free pages left from earlier tests: the file must grow for the next survey
+            db.session.remove()
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
+                assert conn.exec_driver_sql("PRAGMA freelist_count").scalar() == 0
             event.listen(self.engine, "checkout", self._hold)
         else:
             event.listen(db.session, "before_commit", self._terminate)
