@@ -137,16 +137,26 @@ def test_flags_module_imports_neither_flask_nor_sqlalchemy():
     assert not imported & {"flask", "flask_babel", "sqlalchemy", "village_survey"}
 
 
-def test_the_village_points_query_starts_from_the_villages_households(app, world):
-    """The plan reads the village's households, then each one's survey of the year, never every
-    survey of the year (SQLite plans without statistics; PostgreSQL keeps statistics of its own)."""
+def test_the_village_points_query_reads_the_villages_households_surveys_of_the_year(app, world):
+    """The village's other farmhouses of the year with a position, on either database; on SQLite
+    (which plans without statistics) the plan reads the village's households, then each one's
+    survey of the year, never every survey of the year."""
+    from tests.evaluations.conftest import add_survey
     from village_survey.review.flagging import village_points_query
 
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's planner only: PostgreSQL analyzes its tables itself")
+    add_survey(world.village_a, household=world.household_a, latitude=29.1, longitude=116.1)  # its own
+    add_survey(world.village_a, latitude=29.2, longitude=116.2)
+    add_survey(world.village_a, latitude=29.3, longitude=116.3, year=2025)  # another year
+    add_survey(world.village_a2, latitude=29.4, longitude=116.4)  # another village
+    add_survey(world.village_a, latitude=None, longitude=None)  # no position
+    db.session.commit()
     statement, params = village_points_query(world.village_a.id, 2026, world.household_a.id)
-    sql = str(statement.params(params).compile(db.engine, compile_kwargs={"literal_binds": True}))
-    plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
-    assert "ix_households_village_id (village_id=?)" in plan, plan
-    assert "(household_id=? AND year=?)" in plan, plan
-    assert "ix_surveys_year" not in plan, plan
+    assert [tuple(p) for p in db.session.execute(statement, params)] == [(29.2, 116.2)]
+    assert sorted(tuple(p) for p in db.session.execute(*village_points_query(world.village_a.id, 2026))) == [
+        (29.1, 116.1), (29.2, 116.2)]
+    if db.engine.dialect.name == "sqlite":
+        sql = str(statement.params(params).compile(db.engine, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        assert "ix_households_village_id (village_id=?)" in plan, plan
+        assert "(household_id=? AND year=?)" in plan, plan
+        assert "ix_surveys_year" not in plan, plan

@@ -116,7 +116,7 @@ class Writer:
         info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
         self._tar.addfile(info, io.BytesIO(data))
 
-    def commit(self):
+    def publish(self):
         self._tar.close()
         self._file.flush()
         os.fsync(self._file.fileno())

@@ -159,7 +159,7 @@ def make_backup(settings: Settings, output, progress=None) -> dict:
                 "totals": {"files": len(files), "bytes": sum(f["size"] for f in files) + database_entry["size"]},
             }
             writer.add_bytes(MANIFEST, archive.manifest_bytes(manifest))
-            writer.commit()
+            writer.publish()
         except BaseException:
             writer.discard()
             raise
