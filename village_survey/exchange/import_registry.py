@@ -21,8 +21,8 @@ from village_survey.areas.models import County, Household, Township, Village
 from village_survey.areas.natural import natural_key
 from village_survey.evaluations import precomputed
 from village_survey.exchange import columns as exchange_columns
-from village_survey.exchange.import_report import Outcome, Report, RowReport
-from village_survey.exchange.import_table import PROGRESS_ROWS, cell_message, chunks, read_table, translators
+from village_survey.exchange.import_report import Outcome, Report
+from village_survey.exchange.import_table import chunks, read_table, translators
 from village_survey.extensions import db
 from village_survey.surveys.forms import answers_to_formdata, check_formdata
 
@@ -85,17 +85,8 @@ def plan(user, sheet, filename="", progress=None) -> RegistryPlan:
         return result
     columns = {c.key: c for c in COLUMNS}
     langs = translators()
-    parsed = []
-    for number, cells in table.rows:
-        row = RowReport(number)
-        report.rows.append(row)
-        if progress is not None and len(report.rows) % PROGRESS_ROWS == 0:
-            progress(len(report.rows), len(table.rows))
-        formula = table.report_formulas(row, cells)
-        values, errors = exchange_columns.row_from_cells(table.cells(cells), langs, columns)
-        for error in errors:
-            row.error(table.letter(error.key), cell_message(error), table.header(error.key))
-        parsed.append((row, {} if formula else {k: v for k, v in values.items() if v is not None}))
+    parsed = [(row, {k: v for k, v in values.items() if v is not None})
+              for row, values in table.typed_rows(report, langs, columns, progress)]
 
     codes = {_text(v.get("village_code")) for _r, v in parsed if v.get("village_code")}
     counties = {c.code: c for c in db.session.scalars(select(County))}

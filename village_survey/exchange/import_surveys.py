@@ -28,9 +28,8 @@ from village_survey.access import villages_query
 from village_survey.areas.models import Household, Village, utcnow
 from village_survey.areas.natural import natural_key
 from village_survey.exchange import columns as exchange_columns
-from village_survey.exchange.import_report import Outcome, Report, RowReport
-from village_survey.exchange.import_table import (PROGRESS_ROWS, cell_message, chunks, read_table, translated_label,
-                                                  translators)
+from village_survey.exchange.import_report import Outcome, Report
+from village_survey.exchange.import_table import chunks, read_table, translated_label, translators
 from village_survey.evaluations import precomputed
 from village_survey.extensions import db
 from village_survey.review.flagging import refresh_flags
@@ -126,19 +125,7 @@ def plan(user, sheet, filename="", today=None, progress=None) -> SurveyPlan:
     langs = translators()
 
     # First pass: each row's cells as typed values.
-    parsed = []
-    for number, cells in table.rows:
-        row = RowReport(number)
-        report.rows.append(row)
-        if progress is not None and len(report.rows) % PROGRESS_ROWS == 0:
-            progress(len(report.rows), len(table.rows))
-        formula = table.report_formulas(row, cells)
-        values, errors = exchange_columns.row_from_cells(table.cells(cells), langs, exchange_columns.COLUMNS)
-        if formula:
-            values = {}
-        for error in errors:
-            row.error(table.letter(error.key), cell_message(error), table.header(error.key))
-        parsed.append((row, values))
+    parsed = table.typed_rows(report, langs, exchange_columns.COLUMNS, progress)
 
     codes = {values.get("village_code") for _row, values in parsed if values.get("village_code")}
     villages = _villages_in_scope(user, {str(c) for c in codes})

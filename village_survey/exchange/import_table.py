@@ -35,6 +35,10 @@ def translated_label(column) -> str:
     return _(column.label)
 
 
+# rows read between two progress reports of a long import (a background job's page)
+PROGRESS_ROWS = 500
+
+
 @dataclass
 class Table:
     """The columns found (0-based index → Column) and the data rows (1-based row number, cells)."""
@@ -64,6 +68,23 @@ class Table:
 
     def has(self, key):
         return any(col.key == key for col in self.columns.values())
+
+    def typed_rows(self, report, langs, columns, progress=None):
+        """[(RowReport, {key: value})] of every data row, each row added to `report` with the
+        errors of its cells (a row with a formula gives no values); `progress(done, total)` is
+        told every PROGRESS_ROWS rows."""
+        parsed = []
+        for number, cells in self.rows:
+            row = RowReport(number)
+            report.rows.append(row)
+            if progress is not None and len(report.rows) % PROGRESS_ROWS == 0:
+                progress(len(report.rows), len(self.rows))
+            formula = self.report_formulas(row, cells)
+            values, errors = exchange_columns.row_from_cells(self.cells(cells), langs, columns)
+            for error in errors:
+                row.error(self.letter(error.key), cell_message(error), self.header(error.key))
+            parsed.append((row, {} if formula else values))
+        return parsed
 
     def report_formulas(self, report: RowReport, cells):
         """Refuse the row's formulas, each with its cell named; True when there was one."""
@@ -146,8 +167,6 @@ def read_table(sheet: Sheet, importable, ignored=(), required=()) -> Table:
     return table
 
 
-# rows read between two progress reports of a long import (a background job's page)
-PROGRESS_ROWS = 500
 
 
 def chunks(items, size=500):
