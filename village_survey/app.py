@@ -10,8 +10,9 @@ from werkzeug.routing import IntegerConverter
 
 from village_survey import config as config_module
 from village_survey.access import MAX_ROW_ID
+from village_survey.core import migrations
 from village_survey.core.errors import LoginRequired
-from village_survey.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from village_survey.extensions import babel, compress, csrf, db, limiter, login_manager
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = {"accounts.login", "static", "core.set_language", "core.healthz", "offline.service_worker"}
@@ -83,7 +84,7 @@ def _init_extensions(app):
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
-    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"),
+    migrations.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -3,6 +3,8 @@ their progress on the job's row, archived with their SHA-256, failures recorded 
 
 import hashlib
 import re
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -13,7 +15,7 @@ from village_survey.audit import AuditEvent
 from village_survey.evaluations import finalizing, precomputed
 from village_survey.extensions import db
 from village_survey.jobs import enqueue_after_commit, huey_of
-from village_survey.jobs.queue import make_huey
+from village_survey.jobs.queue import make_huey, tasks_of
 from village_survey.reports import services
 from village_survey.reports.models import ReportJob
 from village_survey.scoring import load_criteria
@@ -223,7 +225,7 @@ def test_an_annual_report_of_the_county_and_of_the_city(world, auth, renderer, r
 
 def test_a_job_is_enqueued_only_once_its_request_has_committed(app, world, monkeypatch):
     queued = []
-    monkeypatch.setitem(app.extensions["huey_tasks"], "run_report_job", lambda *args: queued.append(args))
+    monkeypatch.setitem(tasks_of(app), "run_report_job", lambda *args: queued.append(args))
     enqueue_after_commit("run_report_job", 7, 1)
     db.session.rollback()
     db.session.commit()
@@ -268,3 +270,23 @@ def test_a_job_whose_worker_stopped_can_be_queued_again(app, world, auth, render
     db.session.expire_all()
     assert (job.status, job.attempt) == ("done", 2)
     assert services.run_job(job.id, 1) is None  # the first attempt, should its worker wake up
+
+
+def test_a_web_worker_makes_its_queue_only_when_it_first_needs_one(tmp_path):
+    """Importing Huey imports redis and psycopg when installed: a worker that never queues a job
+    does not pay for them; the first users, from several threads at once, get one instance."""
+    probe = f"""
+import sys, threading
+from village_survey import create_app
+from village_survey.jobs.queue import huey_of, tasks_of
+app = create_app(SQLALCHEMY_DATABASE_URI="sqlite:///{tmp_path}/app.db", HUEY_SQLITE_PATH="{tmp_path}/q.db")
+assert "huey" not in sys.modules and "redis" not in sys.modules, "imported by create_app"
+seen = []
+threads = [threading.Thread(target=lambda: seen.append(huey_of(app))) for _ in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+assert len({{id(h) for h in seen}}) == 1 and "huey" in sys.modules
+assert sorted(tasks_of(app)) == ["run_exchange_job", "run_report_job"]
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr

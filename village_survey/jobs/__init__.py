@@ -1,7 +1,7 @@
 """Background jobs on the Huey task queue: the queue configured from the app, tasks run inside an
 app context, enqueued only once the request that asked for them has committed.
 
-    init_app(app)                          # the factory: app.extensions["huey"]
+    init_app(app)                          # the factory; huey_of(app) makes the queue when first needed
     enqueue_after_commit("name", *args)    # a service, in the request's transaction
     transaction()                          # a task's (or command's) own commit, in one place
 

@@ -4,15 +4,19 @@ immediate mode (tasks run at once, in the same process) in the testing configura
 
 Tasks are registered by name on each process's own instance (tasks.py), so the web servers that
 enqueue and the consumers that run agree on the names without sharing an import-time global.
+
+The instance is made when a process first needs it (a job enqueued, `/healthz`, the consumer):
+importing Huey imports redis and psycopg whenever they are installed (~23 MB a process), which a
+web worker that never queues a job does not need.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 
 from flask import current_app
-from huey import RedisHuey, SqliteHuey
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -24,6 +28,8 @@ _PENDING = "jobs_after_commit"
 
 def make_huey(config: dict, instance_path: str):
     """A Huey instance configured from the app's settings."""
+    from huey import RedisHuey, SqliteHuey
+
     name = config.get("HUEY_NAME") or "village_survey"
     immediate = bool(config.get("HUEY_IMMEDIATE"))
     if config.get("REDIS_URL"):
@@ -33,18 +39,38 @@ def make_huey(config: dict, instance_path: str):
     return SqliteHuey(name, filename=path, immediate=immediate)
 
 
-def init_app(app):
-    """Make the app's Huey instance and register every task on it, run in this app's context."""
-    from village_survey.jobs.tasks import register_tasks
+class _Queue:
+    """An app's Huey instance and its tasks, made on first use (once, whichever thread asks)."""
 
-    huey = make_huey(app.config, app.instance_path)
-    app.extensions["huey"] = huey
-    app.extensions["huey_tasks"] = register_tasks(huey, app)
-    return huey
+    def __init__(self, app):
+        self.app, self._lock, self._made = app, threading.Lock(), None
+
+    def get(self):
+        made = self._made
+        if made is None:
+            with self._lock:
+                if self._made is None:
+                    from village_survey.jobs.tasks import register_tasks
+
+                    huey = make_huey(self.app.config, self.app.instance_path)
+                    self._made = (huey, register_tasks(huey, self.app))
+                made = self._made
+        return made
+
+
+def init_app(app):
+    """Give the app its queue: its Huey instance and every task on it, run in this app's context,
+    made when first asked for (`huey_of`, `tasks_of`)."""
+    app.extensions["huey_queue"] = _Queue(app)
 
 
 def huey_of(app=None):
-    return (app or current_app).extensions["huey"]
+    return (app or current_app).extensions["huey_queue"].get()[0]
+
+
+def tasks_of(app=None) -> dict:
+    """{task name: Huey task} of the app's queue."""
+    return (app or current_app).extensions["huey_queue"].get()[1]
 
 
 def enqueue_after_commit(task_name: str, *args) -> None:
@@ -61,7 +87,7 @@ def _enqueue_pending(session):
     pending = session.info.pop(_PENDING, None)
     for app, task_name, args in pending or ():
         try:
-            app.extensions["huey_tasks"][task_name](*args)
+            tasks_of(app)[task_name](*args)
         except Exception:  # the row is committed; the job page offers to queue it again
             log.exception("Could not enqueue %s%r", task_name, args)
 

@@ -8,6 +8,7 @@ the same in one command.
 """
 
 from village_survey import create_app
+from village_survey.jobs.queue import huey_of
 
 app = create_app()
-huey = app.extensions["huey"]
+huey = huey_of(app)
