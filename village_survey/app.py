@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from village_survey import config as config_module
 from village_survey.access import MAX_ROW_ID
-from village_survey.core import migrations
+from village_survey.core import migrations, stale_connections
 from village_survey.core.errors import LoginRequired
 from village_survey.extensions import babel, compress, csrf, db, limiter, login_manager
 
@@ -38,11 +38,6 @@ def create_app(config_name=None, **overrides):
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         path = os.path.join(app.instance_path, "village_survey.db")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file on the same machine does not go stale: no ping before every request.
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.pop("pool_pre_ping", None)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if app.config["PRODUCTION"]:
         config_module.check_production(app.config, app.logger)
         config_module.ignore_flask_debug(app)
@@ -82,8 +77,10 @@ def _init_extensions(app):
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
-            if engine.dialect.name == "sqlite":
+            if engine.dialect.name == "sqlite":  # a file on this machine does not go stale
                 event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                stale_connections.ping_when_idle(engine, app.config["DATABASE_PING_AFTER_IDLE"])
     migrations.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

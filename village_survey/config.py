@@ -18,7 +18,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET)
     # None means: an embedded SQLite file in the instance folder (set by the factory).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # A database server's connection idle in the pool for longer is tested before a request uses
+    # it (core/stale_connections.py); not SQLite's.
+    DATABASE_PING_AFTER_IDLE = float(os.environ.get("DATABASE_PING_AFTER_IDLE", "10"))
 
     # Babel reads zh_CN as zh_Hans_CN, so the Chinese catalog lives in translations/zh_Hans_CN.
     BABEL_DEFAULT_LOCALE = "zh_CN"

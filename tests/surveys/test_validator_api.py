@@ -107,3 +107,22 @@ def test_numbers_beyond_any_range_and_odd_years_are_refused_not_crashed(api, wor
         odd = body(world.village_a, house_number="7组2号", head_name="冯十", year=year) | {"bogus": 1}
         answer = api.put(new_uuid(), odd)
         assert answer.status_code == 422 and set(answer.get_json()["errors"]) == {"bogus"}, answer.get_json()
+
+
+def test_a_new_households_survey_is_flagged_against_its_own_countys_boundary(api, world):
+    """The fast path reads the county's code in its lookup query: a position in another county
+    of the city is outside for this one (and not for the other), as the general path decides."""
+    api.login("admin")
+    inside_b = {"latitude": 29.7285, "longitude": 115.9926}  # 浔阳区 (the county of village_b)
+    for village, number, outside in ((world.village_a, "8组1号", True), (world.village_b, "8组2号", False)):
+        uuid = new_uuid()
+        sent = body(village, house_number=number, head_name="郑九")
+        sent["answers"].update(inside_b)
+        sent["status"] = "draft"
+        assert api.put(uuid, sent).status_code == 201
+        fast = {f["code"] for f in _stored(uuid).flags}
+        assert ("outside_area" in fast) is outside, (village.name, _stored(uuid).flags)
+        # Submitted afterwards through the general path (an edit): the same verdict.
+        sent["status"] = "submitted"
+        assert api.put(uuid, sent).status_code == 200
+        assert ("outside_area" in {f["code"] for f in _stored(uuid).flags}) is outside

@@ -53,7 +53,7 @@ _VILLAGE_POINTS = (select(_LAT, _LON)
                           Survey.year == bindparam("year"), _LAT.is_not(None), _LON.is_not(None))
                    .limit(VILLAGE_POINTS))
 _OTHER_VILLAGE_POINTS = _VILLAGE_POINTS.where(Survey.household_id != bindparam("household_id"))
-_COUNTY_OF_VILLAGE = (select(County.code).join(Township, Township.county_id == County.id)
+COUNTY_OF_VILLAGE = (select(County.code).join(Township, Township.county_id == County.id)
                       .join(Village, Village.township_id == Township.id).where(Village.id == bindparam("village_id")))
 
 
@@ -70,23 +70,24 @@ def village_points_query(village_id, year, household_id=None):
     return _OTHER_VILLAGE_POINTS, params | {"household_id": household_id}
 
 
-def _county_and_village_points(survey, household, connection):
-    """The county's code (for its boundary or bounds), and [(lat, lon)] of the village's other
-    farmhouses surveyed that year."""
+def _county_and_village_points(survey, household, connection, county_code=None):
+    """The county's code (for its boundary or bounds; read unless given), and [(lat, lon)] of the
+    village's other farmhouses surveyed that year."""
     village_id = _village_id(household)
-    county_code = connection.scalar(_COUNTY_OF_VILLAGE, {"village_id": village_id})
+    if county_code is None:
+        county_code = connection.scalar(COUNTY_OF_VILLAGE, {"village_id": village_id})
     if survey.answers.get("latitude") is None or survey.answers.get("longitude") is None:
         return county_code, []  # nothing to compare
     points = connection.execute(*village_points_query(village_id, survey.year, household.id)).all()
     return county_code, [tuple(point) for point in points]
 
 
-def _facts(survey, warning_keys):
+def _facts(survey, warning_keys, county_code=None):
     household = survey.household
     # Through the connection: plain rows, without the ORM's bookkeeping, on every save.
     connection = db.session.connection()
     area_bounds = bounds()
-    county_code, points = _county_and_village_points(survey, household, connection)
+    county_code, points = _county_and_village_points(survey, household, connection, county_code)
     last_year = None
     if household.id is not None:
         last_year = connection.scalar(select(Survey.answers).where(Survey.household_id == household.id,
@@ -102,13 +103,14 @@ def _facts(survey, warning_keys):
         submitted_at=survey.submitted_at if survey.status != "draft" else None)
 
 
-def refresh_flags(survey, warnings=None):
+def refresh_flags(survey, warnings=None, county_code=None):
     """Compute and store the survey's flags; `warnings` ({key: messages}) are the form's, or, when
-    not given (a photo was added), the unusual answers flagged before."""
+    not given (a photo was added), the unusual answers flagged before. `county_code`, the code of
+    the survey's county, when the caller read it already (saves a query)."""
     if warnings is None:
         warning_keys = [flag["key"] for flag in survey.flags or () if flag.get("code") == "unusual_value"]
     else:
         warning_keys = list(warnings)
     with db.session.no_autoflush:
-        survey.flags = flag_rules.survey_flags(_facts(survey, warning_keys), rules())
+        survey.flags = flag_rules.survey_flags(_facts(survey, warning_keys, county_code), rules())
     return survey.flags

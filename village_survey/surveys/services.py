@@ -24,7 +24,7 @@ from village_survey.areas.models import Household, Township, Village, utcnow
 from village_survey.core.errors import DomainError, Forbidden, NotFound
 from village_survey.evaluations import precomputed
 from village_survey.extensions import db
-from village_survey.review.flagging import refresh_flags
+from village_survey.review.flagging import COUNTY_OF_VILLAGE, refresh_flags
 from village_survey.surveys.forms import check_formdata
 from village_survey.surveys.models import Survey, SurveyRevision
 from village_survey.surveys.validator import check_json
@@ -106,7 +106,8 @@ def _find_for_save_statement(level, new_household):
             numbered = select(Household.id).where(Household.village_id == bindparam("village_id"),
                                                   Household.house_number == bindparam("house_number"))
             columns += [in_area.correlate(None).scalar_subquery().label("village"),
-                        numbered.correlate(None).scalar_subquery().label("numbered")]
+                        numbered.correlate(None).scalar_subquery().label("numbered"),
+                        COUNTY_OF_VILLAGE.correlate(None).scalar_subquery().label("county_code")]
         one_row = select(literal(1).label("one")).subquery("one_row")
         _FIND_FOR_SAVE[key] = (
             select(*columns).select_from(one_row)
@@ -120,7 +121,8 @@ def _find_for_save_statement(level, new_household):
 def _find_for_save(uuid, user, village_id, house_number):
     """find_survey's answer (the survey `uuid` or None; NotFound outside the area) and, asked in the
     same query for a new household's survey, the village if it is in the user's area (None if
-    not) and the id of its household of that number (None if it has none).
+    not), the id of its household of that number (None if it has none) and the code of the
+    village's county (for the review flags).
 
     A new survey of a new household then takes one query before its INSERTs; any other case is
     decided by the general path, as before. The statement is built once per kind of area.
@@ -133,8 +135,8 @@ def _find_for_save(uuid, user, village_id, house_number):
     if row.Survey is not None and not row.in_scope:
         raise NotFound()
     if not new_household:
-        return row.Survey, None, None
-    return row.Survey, row.village, row.numbered
+        return row.Survey, None, None, None
+    return row.Survey, row.village, row.numbered, row.county_code
 
 
 def survey_or_not_found(raw_uuid, user):
@@ -281,7 +283,7 @@ def save_survey(user, uuid, *, form_version, year, status, formdata=None, answer
     digest = content_hash(form_version, year, status, answers)
 
     new_household = household_id is None and is_row_id(village_id) and answers.get("head_name")
-    survey, village_in_area, numbered = _find_for_save(
+    survey, village_in_area, numbered, county_code = _find_for_save(
         uuid, user, village_id, answers.get("house_number") if new_household else None)
     if survey is None and village_in_area is not None and numbered is None and new_household:
         # a new household (written with its survey, not through the session)
@@ -319,7 +321,8 @@ def save_survey(user, uuid, *, form_version, year, status, formdata=None, answer
         return SaveResult(survey, changed=True, warnings=checked.warnings)
 
     return _create(user, uuid, household, year=year, form_version=form_version, status=status, answers=answers,
-                   digest=digest, started_at=started_at, warnings=checked.warnings)
+                   digest=digest, started_at=started_at, warnings=checked.warnings,
+                   county_code=county_code if village_in_area is not None else None)
 
 
 def _household_of_new_survey(user, uuid, village_id, household_id, answers, year):
@@ -385,7 +388,8 @@ def _insert_rows(connection, household_row, survey_row, revision_row):
     return survey_id, survey_row["household_id"]
 
 
-def _create(user, uuid, household, *, year, form_version, status, answers, digest, started_at, warnings):
+def _create(user, uuid, household, *, year, form_version, status, answers, digest, started_at, warnings,
+            county_code=None):
     """Write a new survey, its first revision and, if new, its household.
 
     Core INSERTs (the ORM's unit of work cost more than the statements), in one statement on
@@ -400,7 +404,7 @@ def _create(user, uuid, household, *, year, form_version, status, answers, diges
                     submitted_at=now if submitted else None, submitted_by_id=user.id if submitted else None,
                     flags=[], reviewed_at=None, reviewed_by_id=None, photos=[])
     _sync_household(household, answers, user)
-    refresh_flags(survey, warnings)  # before the INSERTs: nothing of a new survey is in the database yet
+    refresh_flags(survey, warnings, county_code)  # before the INSERTs: none of a new survey is stored yet
     household_row = None
     if household.id is None:
         household.created_at = now
