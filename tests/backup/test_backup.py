@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from tests.backup.conftest import files_below, jpeg, phone, rewrite, send_survey
+from village_survey.audit import AuditEvent
 from village_survey.backup import database, services
 from village_survey.backup.archive import BackupError
 from village_survey.backup.cli import _settings
@@ -166,6 +167,7 @@ def test_the_manifest_counts_every_table_and_hashes_every_file(app, world, folde
     db.session.expire_all()
     expected = {table.name: db.session.scalar(select(func.count()).select_from(table))
                 for table in db.metadata.sorted_tables}
+    expected["audit_events"] -= 1  # the backup's own event, written once its snapshot was taken
     assert manifest["database"]["tables"] == {**expected, "alembic_version": 1}
     assert manifest["database"]["tables"]["surveys"] == 3 and manifest["database"]["tables"]["photos"] == 3
     assert manifest["database"]["kind"] == db.engine.dialect.name
@@ -356,3 +358,24 @@ def test_a_backup_of_an_older_schema_restores_and_flask_db_upgrade_brings_it_for
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == _head(app)
         db.session.remove()
+
+
+def test_making_and_restoring_a_backup_is_in_the_audit_log(app, world, folders, fresh, tmp_path):
+    send_survey(phone(app), world.village_a, 1)
+    archive = tmp_path / "nightly-2026-11-30.tar"
+    manifest = _backup(app, archive)
+    db.session.expire_all()
+    made = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "backup_made")).one()
+    assert made.target == archive.name and made.username.startswith("cli:") and made.user_id is None
+    assert made.detail["surveys"] == manifest["database"]["tables"]["surveys"] == 1
+    assert made.detail["size"] == archive.stat().st_size and made.detail["made"] == manifest["created_at"]
+    target = fresh.make()
+    assert _restore(target, archive).exit_code == 0
+    with target.app_context():
+        events = db.session.execute(select(AuditEvent.action, AuditEvent.target, AuditEvent.detail)).all()
+        db.session.remove()
+    # the snapshot was taken before its own event was written: the restored log has the restore
+    assert [(action, name) for action, name, _ in events if action.startswith("backup")] == [
+        ("backup_restored", archive.name)]
+    assert [detail["schema_revision"] for action, _, detail in events if action == "backup_restored"] == [
+        manifest["schema_revision"]]

@@ -5,6 +5,7 @@
     flask restore /srv/backups/village_survey-2026-11-30.tar         # into an empty instance
 """
 
+import getpass
 import os
 import sys
 import time
@@ -14,8 +15,10 @@ import click
 from flask import current_app
 from flask_babel import gettext as _
 
+from village_survey import audit
 from village_survey.backup import services
 from village_survey.backup.archive import BackupError
+from village_survey.jobs import transaction
 
 
 def _settings():
@@ -31,6 +34,16 @@ def _settings():
         migrations_folder=current_app.extensions["migrate"].directory,
         app_version=version,
     )
+
+
+def _audit(action, archive_file, manifest, **detail):
+    """The audit log keeps who made or restored which backup (the shell user: no app account)."""
+    tables = manifest["database"]["tables"]
+    with transaction():
+        audit.record(action, None, target=os.path.basename(archive_file)[:80],
+                     username=f"cli:{getpass.getuser()}"[:40], via="cli", made=manifest["created_at"],
+                     schema_revision=manifest["schema_revision"], surveys=tables.get("surveys", 0),
+                     photos=tables.get("photos", 0), files=len(manifest["files"]), **detail)
 
 
 def _failure(error):
@@ -84,6 +97,8 @@ def backup_command(output):
         manifest = services.make_backup(_settings(), output, _Progress())
     except (BackupError, OSError) as error:
         raise _failure(error) from None
+    _audit("backup_made", output, manifest, size=os.path.getsize(output), missing=len(manifest["missing"]),
+           mismatched=len(manifest["mismatched"]))
     tables = manifest["database"]["tables"]
     for entry in manifest.get("missing", []):
         click.echo(_("Missing: %(file)s (named by a row of %(table)s, not on disk).", file=entry["path"],
@@ -123,10 +138,11 @@ def restore_command(archive_file):
     if manifest.get("missing"):
         click.echo(_("%(n)s files were already missing when the backup was made; the manifest lists them.",
                      n=len(manifest["missing"])), err=True)
-    if restored.upgrade_needed:
+    if restored.upgrade_needed:  # the audit table may not be this version's yet: nothing written to it
         click.echo(_("The backup's schema revision is %(revision)s, this version's is %(head)s: run flask db "
                      "upgrade now to bring it forward.", revision=restored.revision, head=restored.head))
     else:
+        _audit("backup_restored", archive_file, manifest, app_version=manifest["app_version"])
         click.echo(_("The schema is at this version's revision %(revision)s.", revision=restored.revision))
 
 
