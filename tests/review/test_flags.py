@@ -160,3 +160,14 @@ def test_the_village_points_query_reads_the_villages_households_surveys_of_the_y
         assert "ix_households_village_id (village_id=?)" in plan, plan
         assert "(household_id=? AND year=?)" in plan, plan
         assert "ix_surveys_year" not in plan, plan
+
+
+def test_a_photo_changes_only_the_house_photo_flag():
+    from village_survey.review.flags import after_photo
+
+    flags = [{"code": "outside_area", "key": "latitude", "area": "360402"}, {"code": "no_house_photo", "key": None},
+             {"code": "too_quick", "key": None, "minutes": 3.0}]
+    assert after_photo(flags, "stove") is None and after_photo(flags, "roof") is None
+    assert after_photo(flags, "house") == [flags[0], flags[2]]
+    assert after_photo(flags[:1], "house") is None and after_photo([], "house") is None
+    assert after_photo(None, "house") is None

@@ -222,3 +222,13 @@ def test_the_thresholds_are_settings(app, phones, households, monkeypatch):
     monkeypatch.setitem(app.config, "REVIEW_FLAG_RULES", {"max_gps_accuracy_m": 5})
     uuid = phones.put("surveyor-a", households["a"][0], gps_accuracy_m=8)
     assert {"code": "gps_inaccurate", "key": "gps_accuracy_m", "value": 8.0} in survey_of(uuid).flags
+
+
+def test_a_photo_of_the_house_keeps_the_other_flags(phones, households):
+    uuid = phones.put("surveyor-a", households["a"][0], latitude=31.2304, longitude=121.4737)  # Shanghai
+    api = phones.api("surveyor-a")
+    assert flag_codes(survey_of(uuid).flags) == ["outside_area", "no_house_photo"]
+    answer = api.client.put(f"/api/v1/surveys/{uuid}/photos/{uuid_module.uuid4()}?kind=house", data=jpeg(),
+                            headers={"X-CSRFToken": api.token, "Content-Type": "image/jpeg"})
+    assert answer.status_code == 201
+    assert flag_codes(survey_of(uuid).flags) == ["outside_area"]

@@ -1,6 +1,6 @@
 """A survey's review flags from the database: gathers the plain facts `flags.survey_flags` needs
 (the village's other farmhouses, last year's answers, the photos, the county's boundary or bounds) and stores
-the flags on the survey. Called when a survey is saved and when a photo is added."""
+the flags on the survey. Called when a survey is saved; a photo added changes only its photo flag."""
 
 import os
 
@@ -113,4 +113,13 @@ def refresh_flags(survey, warnings=None, county_code=None):
         warning_keys = list(warnings)
     with db.session.no_autoflush:
         survey.flags = flag_rules.survey_flags(_facts(survey, warning_keys, county_code), rules())
+    return survey.flags
+
+
+def photo_added(survey, kind):
+    """A photo of `kind` was added to the survey: its flags as they now are, without reading
+    anything (the other flags depend on the answers, which the photo does not change)."""
+    flags = flag_rules.after_photo(survey.flags, kind)
+    if flags is not None:
+        survey.flags = flags
     return survey.flags

@@ -219,6 +219,15 @@ def survey_flags(facts: SurveyFacts, rules: FlagRules = RULES) -> list[dict]:
     return flags
 
 
+def after_photo(flags: Iterable[Mapping[str, Any]], kind: str) -> list[dict] | None:
+    """A survey's flags once a photo of `kind` is added, or None when they do not change: a photo
+    of the house clears "no photo of the house", and nothing else depends on photos."""
+    flags = list(flags or ())
+    if kind != "house" or not any(flag.get("code") == "no_house_photo" for flag in flags):
+        return None
+    return [dict(flag) for flag in flags if flag.get("code") != "no_house_photo"]
+
+
 def flag_codes(flags: Iterable[Mapping[str, Any]]) -> list[str]:
     """The distinct codes of a survey's flags, in FLAG_CODES order."""
     present = {flag.get("code") for flag in flags}

@@ -18,7 +18,7 @@ from sqlalchemy import event, exists, select
 from village_survey import access
 from village_survey.core.errors import DomainError
 from village_survey.extensions import db
-from village_survey.review.flagging import refresh_flags
+from village_survey.review.flagging import photo_added
 from village_survey.surveys.models import PHOTO_KINDS, Photo
 
 log = logging.getLogger(__name__)
@@ -228,7 +228,7 @@ def save_photo(user, survey, photo_uuid, kind, data):
                   height=height, size=len(data), sha256=digest, path=relative, uploaded_by_id=user.id)
     db.session.add(photo)
     db.session.flush()
-    refresh_flags(survey)  # a photo of the house clears the review flag "no photo of the house"
+    photo_added(survey, kind)  # a photo of the house clears the review flag "no photo of the house"
     _stage(os.path.join(photo_folder(), relative), data)
     _stage(thumbnail_path(relative), thumbnail)
     return photo, True
