@@ -226,8 +226,7 @@ def save_photo(user, survey, photo_uuid, kind, data):
     relative = f"{survey.uuid}/{photo_uuid}.{extension}"
     photo = Photo(uuid=photo_uuid, survey=survey, kind=kind, content_type=content_type, width=width,
                   height=height, size=len(data), sha256=digest, path=relative, uploaded_by_id=user.id)
-    db.session.add(photo)
-    db.session.flush()
+    db.session.add(photo)  # INSERTed at the request's commit, with the survey's flags
     photo_added(survey, kind)  # a photo of the house clears the review flag "no photo of the house"
     _stage(os.path.join(photo_folder(), relative), data)
     _stage(thumbnail_path(relative), thumbnail)
