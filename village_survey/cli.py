@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from village_survey.accounts.models import ROLES
 from village_survey.accounts.services import AccountError, create_user
-from village_survey.extensions import db
+from village_survey.jobs.transaction import transaction
 
 
 @click.command("seed-demo")
@@ -17,7 +17,6 @@ def seed_demo_command():
     from village_survey.demo import seed_demo
 
     from village_survey.evaluations import precomputed
-    from village_survey.jobs.transaction import transaction
 
     with transaction():
         created = seed_demo()
@@ -40,8 +39,8 @@ def deactivate_demo_users_command():
     published password) and end their sessions."""
     from village_survey.demo import deactivate_demo_users
 
-    names = deactivate_demo_users()
-    db.session.commit()
+    with transaction():
+        names = deactivate_demo_users()
     if names:
         click.echo(_("Demo accounts deactivated: %(names)s.", names=", ".join(names)))
     else:
@@ -66,11 +65,10 @@ def create_user_command(username, role, area):
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        create_user(username, password, role, area)
+        with transaction():
+            create_user(username, password, role, area)
     except AccountError as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from error
-    db.session.commit()
     click.echo(_("User %(name)s created.", name=username))
 
 

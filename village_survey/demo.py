@@ -161,11 +161,13 @@ def refuse_published_demo_passwords(app):
     """
     from village_survey.cli import running_a_command
 
+    from village_survey.jobs import transaction
+
     with app.app_context():
         try:
-            names = [user.username for user in demo_users_with_published_password(app.config["DEMO_PASSWORD"])]
+            with transaction():
+                names = [user.username for user in demo_users_with_published_password(app.config["DEMO_PASSWORD"])]
         except SQLAlchemyError:  # no schema yet: `flask db upgrade` comes first
-            db.session.rollback()
             return
     if not names:
         return

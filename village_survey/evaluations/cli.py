@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 
 from village_survey.evaluations import finalizing, precomputed, services
 from village_survey.evaluations.labels import grade_label
-from village_survey.extensions import db
 from village_survey.jobs.transaction import transaction
 from village_survey.scoring import (
     DEFAULT_CRITERIA, AnswerError, CriteriaError, load_criteria, load_criteria_file, score_farmhouse,
@@ -122,7 +121,6 @@ def _print_preview(area, year, criteria, workers):
 
 
 def _fail(error):
-    db.session.rollback()
     raise click.ClickException(str(error.message)) from None
 
 
@@ -135,11 +133,11 @@ def _finalize(area, year, criteria, workers, anyway):
         raise click.ClickException(_("%(n)s surveys of this area still wait for review: they would not "
                                      "count. Review them first, or give --anyway.", n=ready.waiting))
     try:
-        outcome = finalizing.finalize(None, area, year, criteria, anyway=anyway, progress=_progress,
-                                      again=True, workers=workers)
+        with transaction():
+            outcome = finalizing.finalize(None, area, year, criteria, anyway=anyway, progress=_progress,
+                                          again=True, workers=workers)
     except services.EvaluationError as error:
         _fail(error)
-    db.session.commit()
     kept_ids = {evaluation.id for evaluation in outcome.kept}
     for evaluation in sorted(outcome.created + outcome.kept,
                              key=lambda e: (services.LEVEL_ORDER[e.level], e.results.get("code") or "")):
@@ -155,10 +153,10 @@ def _finalize(area, year, criteria, workers, anyway):
 
 def _reopen(area, year, criteria, reason):
     try:
-        reopened = finalizing.reopen(None, area, year, criteria.name, reason)
+        with transaction():
+            reopened = finalizing.reopen(None, area, year, criteria.name, reason)
     except services.EvaluationError as error:
         _fail(error)
-    db.session.commit()
     for evaluation in reopened:
         click.echo(_row(evaluation.level, evaluation.results,
                         "  " + _("version %(n)s reopened", n=evaluation.version)))
