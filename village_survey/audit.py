@@ -3,6 +3,7 @@
 Never put personal data (household head names, phone numbers) or passwords in ``detail``.
 """
 
+import getpass
 from datetime import datetime
 
 from flask import has_request_context, request
@@ -23,6 +24,11 @@ class AuditEvent(db.Model):
     target: Mapped[str | None] = mapped_column(String(80))
     detail: Mapped[dict | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(45))
+
+
+def command_username() -> str:
+    """The name a command's events carry (it has no app account): cli:<the shell's user>."""
+    return f"cli:{getpass.getuser()}"[:40]
 
 
 def record(action, user=None, target=None, username=None, **detail):

@@ -5,7 +5,6 @@
     flask restore /srv/backups/village_survey-2026-11-30.tar         # into an empty instance
 """
 
-import getpass
 import os
 import sys
 import time
@@ -41,7 +40,7 @@ def _audit(action, archive_file, manifest, **detail):
     tables = manifest["database"]["tables"]
     with transaction():
         audit.record(action, None, target=os.path.basename(archive_file)[:80],
-                     username=f"cli:{getpass.getuser()}"[:40], via="cli", made=manifest["created_at"],
+                     username=audit.command_username(), via="cli", made=manifest["created_at"],
                      schema_revision=manifest["schema_revision"], surveys=tables.get("surveys", 0),
                      photos=tables.get("photos", 0), files=len(manifest["files"]), **detail)
 

@@ -15,7 +15,6 @@ it as they are (they are pooled again from their frozen figures).
 
 from __future__ import annotations
 
-import getpass
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -228,9 +227,6 @@ def _finalize_areas(area: Area, pooled: ScoredArea, village_evaluations: dict, s
                                                results.of(level, ident), inputs, **stamp))
 
 
-def _cli_name() -> str:
-    return f"cli:{getpass.getuser()}"[:40]
-
 
 def finalize(user, area: Area, year: int, criteria: CriteriaSet, *, anyway: bool = False,
              progress: Callable[[int], None] | None = None,
@@ -256,7 +252,7 @@ def finalize(user, area: Area, year: int, criteria: CriteriaSet, *, anyway: bool
                                                 "township": scored.townships,
                                                 "county": scored.counties}[area.level]:
         raise EvaluationError(404, _("This area has no villages."))
-    by_name = user.username if user is not None else _cli_name()
+    by_name = user.username if user is not None else audit.command_username()
     stamp = {"by_id": getattr(user, "id", None), "by_name": by_name, "at": utcnow()}
     outcome = FinalizeOutcome()
     village_evaluations, pooled = _finalize_villages(scored, stamp, outcome)
@@ -322,7 +318,7 @@ def reopen(user, area: Area, year: int, criteria: str, reason: str | None) -> li
     if current is None:
         raise EvaluationError(409, _("This evaluation is not finalized: there is nothing to reopen."))
     pooling = _pooling(current) if area.level == "village" else []
-    by_name = user.username if user is not None else _cli_name()
+    by_name = user.username if user is not None else audit.command_username()
     stamp = {"reopened_at": utcnow(), "reopened_by_id": getattr(user, "id", None),
              "reopened_by_name": by_name}
     # an UPDATE that only touches versions still current: a second admin reopening at the same

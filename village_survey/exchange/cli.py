@@ -7,7 +7,6 @@ bar (the command line sees every area; personal data only with --full).
 """
 
 import datetime as dt
-import getpass
 import os
 import sys
 from pathlib import Path
@@ -44,9 +43,6 @@ def _options(command):
     return command
 
 
-def _cli_name():
-    return f"cli:{getpass.getuser()}"[:40]
-
 
 def _run(kind, area, year, status, labels, full, locale, output):
     path = Path(output)
@@ -61,7 +57,7 @@ def _run(kind, area, year, status, labels, full, locale, output):
         except DomainError as error:
             raise click.ClickException(str(error.message)) from None
         with transaction():
-            audit.record("export", None, target=f"{kind}{path.suffix.lower()}", username=_cli_name(), via="cli",
+            audit.record("export", None, target=f"{kind}{path.suffix.lower()}", username=audit.command_username(), via="cli",
                          **f.audit_detail())
         partial = path.with_name(f".{path.name}.part")
         try:

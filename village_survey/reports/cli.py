@@ -106,7 +106,7 @@ def report_command(target, village, area, year, locale, criteria, full_names, ou
                                      years=", ".join(map(str, services.year_choices()))))
     if locale not in current_app.config["LANGUAGES"]:
         raise click.ClickException(_("Choose the report's language."))
-    by_name = services.cli_name()
+    by_name = audit.command_username()
     with transaction():
         job = services.new_job(chosen, year, criteria_set, locale, full_names and chosen.kind == "village",
                                by_name=by_name)

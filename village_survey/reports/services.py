@@ -18,7 +18,6 @@ others (the job's download, marked as a draft; not archived as final).
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 import logging
@@ -205,7 +204,7 @@ def new_job(area: ReportArea, year: int, criteria: CriteriaSet, locale: str, ful
                     criteria=criteria.name, criteria_version=criteria.version, locale=locale,
                     full_names=full_names, status="queued", attempt=1,
                     requested_by_id=getattr(user, "id", None),
-                    requested_by_name=(by_name or getattr(user, "username", None) or cli_name())[:40])
+                    requested_by_name=(by_name or getattr(user, "username", None) or audit.command_username())[:40])
     db.session.add(job)
     db.session.flush()
     return job
@@ -450,9 +449,6 @@ def job_file(user, job: ReportJob) -> bytes:
     audit.record("report_downloaded", user, target=f"report:{job.uuid}", sha256=job.sha256)
     return data
 
-
-def cli_name() -> str:
-    return f"cli:{getpass.getuser()}"[:40]
 
 
 def archive_path(job: ReportJob) -> Path | None:
